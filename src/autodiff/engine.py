@@ -1,0 +1,185 @@
+"""The engine: how an op records itself (Function.apply) and how gradients flow back (backward).
+
+Everything every op needs lives here, once: shape checks with the op's name, reducing a
+broadcast gradient to its input's shape, casting it to the input's dtype, accumulating at
+fan-out, and freeing saved arrays. The ops in `autodiff.ops` only hold the math.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+_grad_enabled = True
+_forward_ad_level = 0
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Record no graph inside this block (or decorated function): for inference and updates."""
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev, _grad_enabled = _grad_enabled, False
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class Function:
+    """An op: subclasses define forward(ctx, *arrays) -> array and backward(ctx, grad) -> grads.
+
+    `ctx` is the Function instance itself; it is also the node that the output's
+    `grad_fn` points to. Call an op with `MyOp.apply(*inputs, **params)`.
+    An op may also define jvp(ctx, *tangents) -> tangent for forward mode.
+    """
+
+    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "__dict__")
+
+    def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
+        raise NotImplementedError(f"{type(ctx).__name__} defines no forward")
+
+    def backward(ctx, grad: np.ndarray) -> np.ndarray | tuple[np.ndarray | None, ...] | None:
+        raise NotImplementedError(f"{type(ctx).__name__} defines no backward")
+
+    def save_for_backward(ctx, *arrays: Any) -> None:
+        ctx.saved_tensors = arrays
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        ctx = cls.__new__(cls)
+        ctx.saved_tensors = ()
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        needs = [isinstance(x, Tensor) and x._requires_grad for x in inputs]
+        ctx.needs_input_grad = needs = tuple(needs) if _grad_enabled else (False,) * len(inputs)
+        try:
+            out = cls.forward(ctx, *arrays, **params)
+        except (IndexError, ValueError, TypeError) as err:
+            kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(err, k))
+            shapes = ", ".join(str(np.shape(a)) for a in arrays)
+            raise kind(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from err
+        result = Tensor._make(out)
+        if True in needs:
+            ctx.parents = tuple(x if n else None for x, n in zip(inputs, needs))
+            result._requires_grad = True
+            result.grad_fn = ctx
+        if _forward_ad_level:
+            from .forward import _push_tangent
+
+            _push_tangent(cls, ctx, inputs, result)
+        return result
+
+
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+    """Reverse-mode sweep from `root`: each node runs once, after all its consumers did."""
+    if not root._requires_grad:
+        raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward(): grad can be created implicitly only for a scalar output; this "
+                f"output has shape {root.shape}: pass grad= an array of that shape"
+            )
+        grad = np.ones_like(root.data)
+    else:
+        grad = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        if grad.shape != root.shape:
+            raise ValueError(f"backward(): grad has shape {grad.shape}, output has {root.shape}")
+
+    # 1. Count how often each tensor is used as an input (iterative DFS: no recursion limit).
+    uses: dict[int, int] = {}
+    stack = [root]
+    while stack:
+        fn = stack.pop().grad_fn
+        if fn is None:
+            continue
+        if fn.saved_tensors is None:
+            raise RuntimeError(
+                f"backward(): {type(fn).__name__} was already backpropagated through and its "
+                "saved arrays were freed; call backward(retain_graph=True) the first time"
+            )
+        for x in fn.parents:
+            if x is not None:
+                n = uses.get(id(x))
+                if n is None:
+                    uses[id(x)] = 1
+                    stack.append(x)
+                else:
+                    uses[id(x)] = n + 1
+
+    # 2. Propagate: a tensor is ready once every use has sent its gradient back.
+    grads = {id(root): grad}
+    ready = [root]
+    while ready:
+        t = ready.pop()
+        g = grads.pop(id(t))
+        fn = t.grad_fn
+        if fn is None or t.retains_grad:
+            t.grad = g if t.grad is None else _add(t.grad, g)
+        if fn is None:
+            continue
+        input_grads = type(fn).backward(fn, g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) != len(fn.parents):
+            raise RuntimeError(
+                f"{type(fn).__name__}.backward returned {len(input_grads)} gradients "
+                f"for {len(fn.parents)} inputs"
+            )
+        for i, (x, gx) in enumerate(zip(fn.parents, input_grads)):
+            if x is None:
+                continue
+            gx = np.zeros_like(x.data) if gx is None else _conform(gx, x, fn, i)
+            k = id(x)
+            grads[k] = _add(grads[k], gx) if k in grads else gx
+            uses[k] -= 1
+            if uses[k] == 0:
+                ready.append(x)
+        if not retain_graph:
+            fn.saved_tensors = None
+
+
+def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b, kept an ndarray (NumPy returns a scalar for two 0-d arrays)."""
+    s = a + b
+    return s if type(s) is np.ndarray else np.asarray(s)
+
+
+def _conform(grad: Any, x: Tensor, fn: Function, i: int) -> np.ndarray:
+    """Fit an op's gradient to its input: an ndarray, summed over broadcast axes, in x's dtype."""
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
+    shape = x.data.shape
+    if grad.shape != shape:
+        grad = _unbroadcast(grad, shape, fn, i)
+    if grad.dtype != x.data.dtype:
+        grad = grad.astype(x.data.dtype)
+    return grad
+
+
+def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int) -> np.ndarray:
+    """Sum `grad` over the axes that broadcasting added to or stretched in `shape`."""
+    lead = grad.ndim - len(shape)
+    try:
+        ok = lead >= 0 and np.broadcast_shapes(shape, grad.shape) == grad.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{type(fn).__name__}.backward returned a gradient of shape {grad.shape} "
+            f"for input {i} of shape {shape}"
+        )
+    stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
+    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+
+
+from .tensor import Tensor  # noqa: E402  (Tensor's methods call ops, which need Function)

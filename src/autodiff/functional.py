@@ -1,0 +1,52 @@
+"""Functions of tensors that a model calls, in `torch.nn.functional`'s names: `import autodiff.functional as F`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .ops import CrossEntropy, LogSoftmax, LogSumExp, Relu, Sigmoid, Softmax, Tanh
+from .tensor import Tensor, as_tensor
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    return LogSoftmax.apply(x, axis=axis)
+
+
+def logsumexp(x: Any, axis: int | None = -1, keepdims: bool = False) -> Tensor:
+    return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+
+
+def relu(x: Any) -> Tensor:
+    return Relu.apply(x)
+
+
+def tanh(x: Any) -> Tensor:
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def cross_entropy(logits: Any, targets: Any) -> Tensor:
+    """Mean over the batch of -log softmax(logits)[target]; targets are class indices."""
+    logits = as_tensor(logits)
+    y = np.asarray(getattr(targets, "data", targets))
+    if logits.ndim != 2 or y.shape != logits.shape[:1]:
+        raise ValueError(f"cross_entropy: logits must be (batch, classes) and targets (batch,), got {logits.shape} and {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= logits.shape[1]):
+        raise ValueError(f"cross_entropy: targets must lie in [0, {logits.shape[1]}), got values from {y.min()} to {y.max()}")
+    return CrossEntropy.apply(logits, y)
+
+
+def mse_loss(pred: Any, target: Any) -> Tensor:
+    """Mean of the squared differences."""
+    return ((pred - target) ** 2).mean()

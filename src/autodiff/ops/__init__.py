@@ -1,0 +1,46 @@
+"""Every op of the package: one Function subclass each, grouped by kind.
+
+REGISTRY maps each op's name to its class, so tests and docs can iterate over all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine import Function
+from ..tensor import Tensor, as_tensor
+from . import elementwise, linalg, nn, reduce, shape
+from .elementwise import (
+    Abs, Add, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh, Where,
+)
+from .linalg import MatMul, matmul
+from .nn import CrossEntropy, LogSoftmax, LogSumExp, Softmax
+from .reduce import Max, Mean, Min, Sum
+from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
+
+REGISTRY: dict[str, type[Function]] = {
+    cls.__name__: cls
+    for module in (elementwise, reduce, shape, linalg, nn)
+    for cls in vars(module).values()
+    if isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__
+}
+
+
+def concatenate(tensors: list[Any], axis: int = 0) -> Tensor:
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors: list[Any], axis: int = 0) -> Tensor:
+    return Stack.apply(*tensors, axis=axis)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    return Where.apply(as_tensor(condition).data, x, y)
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    return Maximum.apply(x, y)
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    return Minimum.apply(x, y)

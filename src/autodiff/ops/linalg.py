@@ -1,0 +1,46 @@
+"""Matrix multiplication: the one op whose Jacobian is not diagonal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import Function
+from ..tensor import Tensor, as_tensor
+
+Array = np.ndarray
+Grads = tuple[Array | None, ...]
+
+
+class MatMul(Function):
+    """Z = X @ Y (matrices, or stacks of them);  dL/dX = G @ Yᵀ, dL/dY = Xᵀ @ G"""
+
+    def forward(ctx, x: Array, y: Array) -> Array:
+        ctx.save_for_backward(x, y)
+        return x @ y
+
+    def backward(ctx, grad: Array) -> Grads:
+        x, y = ctx.saved_tensors
+        dx, dy = ctx.needs_input_grad
+        return grad @ y.swapaxes(-1, -2) if dx else None, x.swapaxes(-1, -2) @ grad if dy else None
+
+    def jvp(ctx, tx: Array, ty: Array) -> Array:
+        x, y = ctx.saved_tensors
+        return tx @ y + x @ ty
+
+
+def matmul(x: Any, y: Any) -> Tensor:
+    """NumPy's matmul: a 1-D x is a row, a 1-D y a column; the added axis is removed after."""
+    x, y = as_tensor(x), as_tensor(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"MatMul: cannot multiply {x.shape} by {y.shape}: use * for scalars")
+    inner = y.shape[-2] if y.ndim > 1 else y.shape[0]
+    if x.shape[-1] != inner:
+        raise ValueError(
+            f"MatMul: cannot multiply {x.shape} by {y.shape}: inner dimensions {x.shape[-1]} and {inner} differ"
+        )
+    if x.ndim > 1 and y.ndim > 1:
+        return MatMul.apply(x, y)
+    z = MatMul.apply(x.reshape(1, -1) if x.ndim == 1 else x, y.reshape(-1, 1) if y.ndim == 1 else y)
+    return z.reshape(z.shape[:-2] + z.shape[-2:-1] * (x.ndim > 1) + z.shape[-1:] * (y.ndim > 1))

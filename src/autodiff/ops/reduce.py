@@ -1,0 +1,77 @@
+"""Reductions: the VJP copies the gradient back along the reduced axes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import Function
+
+Array = np.ndarray
+Axis = int | tuple[int, ...] | None
+
+
+def _expand(grad: Array, ctx: Function) -> Array:
+    """Undo the reduction's shape: put back the reduced axes, then broadcast over them."""
+    if not ctx.keepdims:
+        grad = np.expand_dims(grad, ctx.axis if ctx.axis is not None else tuple(range(len(ctx.shape))))
+    return np.broadcast_to(grad, ctx.shape)
+
+
+class Sum(Function):
+    """z = sum(x, axis);  dz/dx = 1 along the summed axes"""
+
+    def forward(ctx, x: Array, axis: Axis = None, keepdims: bool = False) -> Array:
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    def backward(ctx, grad: Array) -> Array:
+        return _expand(grad, ctx)
+
+    def jvp(ctx, tx: Array) -> Array:
+        return tx.sum(axis=ctx.axis, keepdims=ctx.keepdims)
+
+
+class Mean(Function):
+    """z = mean(x, axis);  dz/dx = 1 / n along the averaged axes"""
+
+    def forward(ctx, x: Array, axis: Axis = None, keepdims: bool = False) -> Array:
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        z = x.mean(axis=axis, keepdims=keepdims)
+        ctx.n = x.size // max(z.size, 1)
+        return z
+
+    def backward(ctx, grad: Array) -> Array:
+        return _expand(grad / ctx.n, ctx)
+
+    def jvp(ctx, tx: Array) -> Array:
+        return tx.mean(axis=ctx.axis, keepdims=ctx.keepdims)
+
+
+class Max(Function):
+    """z = max(x, axis);  dz/dx = [x == z], shared equally between ties"""
+
+    def forward(ctx, x: Array, axis: Axis = None, keepdims: bool = False) -> Array:
+        return _pick(ctx, x, x.max(axis=axis, keepdims=keepdims), axis, keepdims)
+
+    def backward(ctx, grad: Array) -> Array:
+        (share,) = ctx.saved_tensors
+        return share * _expand(grad, ctx)
+
+    def jvp(ctx, tx: Array) -> Array:
+        (share,) = ctx.saved_tensors
+        return (share * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)
+
+
+class Min(Max):
+    """z = min(x, axis);  dz/dx = [x == z], shared equally between ties"""
+
+    def forward(ctx, x: Array, axis: Axis = None, keepdims: bool = False) -> Array:
+        return _pick(ctx, x, x.min(axis=axis, keepdims=keepdims), axis, keepdims)
+
+
+def _pick(ctx: Function, x: Array, z: Array, axis: Axis, keepdims: bool) -> Array:
+    """Save, for max/min, which entries of x were picked (ties share the gradient)."""
+    ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+    hit = x == _expand(z, ctx)
+    ctx.save_for_backward(hit / hit.sum(axis=axis, keepdims=True))
+    return z
