@@ -9,9 +9,12 @@
 from .engine import Function, is_grad_enabled, no_grad
 from .tensor import Tensor, as_tensor
 from .ops import concatenate, matmul, maximum, minimum, stack, where
+from .transforms import grad, jacobian, jvp, vjp
+from . import datasets, forward, functional, nn, optim, viz  # viz imports graphviz only when it draws
 
 __all__ = [
-    "Function", "Tensor", "as_tensor", "concatenate", "is_grad_enabled", "matmul", "maximum",
-    "minimum", "no_grad", "stack", "where",
+    "Function", "Tensor", "as_tensor", "concatenate", "datasets", "forward", "functional", "grad",
+    "is_grad_enabled", "jacobian", "jvp", "matmul", "maximum", "minimum", "nn", "no_grad", "optim",
+    "stack", "vjp", "viz", "where",
 ]
 __version__ = "0.1.0"
