@@ -1,0 +1,51 @@
+"""Error of finite differences against the step h: truncation falls with h, round-off grows as h shrinks.
+
+Run: python tools/pictures/finite_differences.py <outdir>  ->  finite_differences.svg and .json
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+X = 1.0  # d/dx exp(x) at x = 1 is e
+
+
+def errors() -> dict[str, list[float]]:
+    h = 10.0 ** -np.arange(1, 16.5, 0.5)
+    exact = np.exp(X)
+    forward = (np.exp(X + h) - np.exp(X)) / h
+    central = (np.exp(X + h) - np.exp(X - h)) / (2 * h)
+    sig3 = lambda v: [float(f"{e:.3g}") for e in v]  # noqa: E731  (3 significant digits keep the file stable)
+    return {"h": sig3(h), "forward": sig3(abs(forward - exact)), "central": sig3(abs(central - exact))}
+
+
+def main(outdir: Path) -> None:
+    data = {"f": "exp", "x": X, "dtype": "float64", **errors()}
+    (outdir / "finite_differences.json").write_text(json.dumps(data, indent=1) + "\n")
+
+    plt.rcParams["svg.hashsalt"] = "finite_differences"
+    plt.style.use("dark_background")
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    h = np.array(data["h"])
+    floor = np.full_like(h, 1e-17)  # a zero error would vanish from a log plot
+    ax.loglog(h, np.maximum(data["forward"], floor), "o-", color="#f0a030", label=r"forward $\frac{f(x+h)-f(x)}{h}$")
+    ax.loglog(h, np.maximum(data["central"], floor), "s-", color="#08a684", label=r"central $\frac{f(x+h)-f(x-h)}{2h}$")
+    ax.loglog(h, h * np.e / 2, ":", color="#888888", label=r"truncation $\sim h$")
+    ax.loglog(h, 2.2e-16 * np.e / h, "--", color="#a83232", label=r"round-off $\sim \epsilon / h$")
+    ax.set_xlabel("step $h$", fontsize=14)
+    ax.set_ylabel(r"|error| of $\frac{d}{dx}e^x$ at $x=1$", fontsize=14)
+    ax.set_ylim(1e-13, 10)
+    ax.invert_xaxis()
+    ax.legend(fontsize=11, framealpha=0.3, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(outdir / "finite_differences.svg", transparent=True, metadata={"Date": None})
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
