@@ -79,7 +79,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = x ** y;  dz/dx = y * x ** (y - 1), dz/dy = z * log(x)"""
+    """z = x ** y;  dz/dx = y x^(y-1), dz/dy = z log x  (0 where z is flat: y = 0, or x = 0)"""
 
     def forward(ctx, x: Array, y: Array) -> Array:
         z = x**y
@@ -89,43 +89,50 @@ class Pow(Function):
     def backward(ctx, grad: Array) -> Grads:
         x, y, z = ctx.saved_tensors
         dx, dy = ctx.needs_input_grad
-        return grad * y * x ** (y - 1) if dx else None, grad * z * np.log(x) if dy else None
+        return grad * _dpow_dx(x, y) if dx else None, grad * _dpow_dy(x, z) if dy else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         x, y, z = ctx.saved_tensors
-        return tx * y * x ** (y - 1) + ty * z * np.log(x)
+        # a constant exponent has tangent 0: skip its term, whose log x is nan for a negative base
+        return tx * _dpow_dx(x, y) + (ty * _dpow_dy(x, z) if ty.any() else 0)
+
+
+def _dpow_dx(x: Array, y: Array) -> Array:
+    """y x^(y-1), taking x^0 = 1 as flat even at x = 0 (instead of 0 * inf)."""
+    return y * x ** np.where(y == 0, 1, y - 1)
+
+
+def _dpow_dy(x: Array, z: Array) -> Array:
+    """z log x, taking 0^y as flat in y (instead of 0 * -inf)."""
+    return z * np.log(np.where(x == 0, 1, x))
 
 
 class Maximum(Function):
-    """z = maximum(x, y);  dz/dx = [x >= y], dz/dy = [x < y]"""
+    """z = maximum(x, y);  dz/dx = [x > y] + ½[x = y], dz/dy = 1 - dz/dx"""
 
     def forward(ctx, x: Array, y: Array) -> Array:
-        ctx.save_for_backward(x >= y)
-        return np.maximum(x, y)
+        return _share(ctx, x, y, np.maximum(x, y))
 
     def backward(ctx, grad: Array) -> Grads:
-        (x_wins,) = ctx.saved_tensors
-        return grad * x_wins, grad * ~x_wins
+        (share,) = ctx.saved_tensors
+        return grad * share, grad * (1 - share)
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
-        (x_wins,) = ctx.saved_tensors
-        return np.where(x_wins, tx, ty)
+        (share,) = ctx.saved_tensors
+        return tx * share + ty * (1 - share)
 
 
-class Minimum(Function):
-    """z = minimum(x, y);  dz/dx = [x <= y], dz/dy = [x > y]"""
+class Minimum(Maximum):
+    """z = minimum(x, y);  dz/dx = [x < y] + ½[x = y], dz/dy = 1 - dz/dx"""
 
     def forward(ctx, x: Array, y: Array) -> Array:
-        ctx.save_for_backward(x <= y)
-        return np.minimum(x, y)
+        return _share(ctx, x, y, np.minimum(x, y))
 
-    def backward(ctx, grad: Array) -> Grads:
-        (x_wins,) = ctx.saved_tensors
-        return grad * x_wins, grad * ~x_wins
 
-    def jvp(ctx, tx: Array, ty: Array) -> Array:
-        (x_wins,) = ctx.saved_tensors
-        return np.where(x_wins, tx, ty)
+def _share(ctx: Function, x: Array, y: Array, z: Array) -> Array:
+    """Save x's share of z's gradient: 1 where x was picked, ½ at a tie (as PyTorch does)."""
+    ctx.save_for_backward(np.where(x == y, 0.5, x == z))
+    return z
 
 
 class Where(Function):

@@ -7,9 +7,10 @@ import numpy as np
 from ..engine import Function
 
 Array = np.ndarray
+Axis = int | tuple[int, ...] | None
 
 
-def _logsumexp(x: Array, axis: int | None) -> Array:
+def _logsumexp(x: Array, axis: Axis) -> Array:
     """log Σ exp(x) along axis (kept as size 1), shifted by the max so exp cannot overflow."""
     m = x.max(axis=axis, keepdims=True)
     return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
@@ -18,21 +19,25 @@ def _logsumexp(x: Array, axis: int | None) -> Array:
 class LogSumExp(Function):
     """z = log Σᵢ exp(xᵢ);  dz/dx = softmax(x)"""
 
-    def forward(ctx, x: Array, axis: int | None = -1, keepdims: bool = False) -> Array:
+    def forward(ctx, x: Array, axis: Axis = -1, keepdims: bool = False) -> Array:
         z = _logsumexp(x, axis)
         ctx.save_for_backward(np.exp(x - z))
-        ctx.shape = z.shape
-        return z if keepdims else z.reshape(np.delete(x.shape, axis) if axis is not None else ())
+        ctx.axis, ctx.keepdims, ctx.kept_shape = axis, keepdims, z.shape
+        return z if keepdims else z.squeeze(axis)
 
     def backward(ctx, grad: Array) -> Array:
         (p,) = ctx.saved_tensors
-        return p * grad.reshape(ctx.shape)
+        return p * grad.reshape(ctx.kept_shape)
+
+    def jvp(ctx, tx: Array) -> Array:
+        (p,) = ctx.saved_tensors
+        return (p * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)
 
 
 class Softmax(Function):
     """p = exp(x) / Σ exp(x);  dL/dx = p * (g - Σ g p)"""
 
-    def forward(ctx, x: Array, axis: int = -1) -> Array:
+    def forward(ctx, x: Array, axis: Axis = -1) -> Array:
         p = np.exp(x - _logsumexp(x, axis))
         ctx.save_for_backward(p)
         ctx.axis = axis
@@ -42,11 +47,13 @@ class Softmax(Function):
         (p,) = ctx.saved_tensors
         return p * (grad - (grad * p).sum(axis=ctx.axis, keepdims=True))
 
+    jvp = backward  # the Jacobian diag(p) - p pᵀ is symmetric
+
 
 class LogSoftmax(Function):
     """z = x - logsumexp(x);  dL/dx = g - softmax(x) Σ g"""
 
-    def forward(ctx, x: Array, axis: int = -1) -> Array:
+    def forward(ctx, x: Array, axis: Axis = -1) -> Array:
         z = x - _logsumexp(x, axis)
         ctx.save_for_backward(np.exp(z))
         ctx.axis = axis
@@ -56,15 +63,23 @@ class LogSoftmax(Function):
         (p,) = ctx.saved_tensors
         return grad - p * grad.sum(axis=ctx.axis, keepdims=True)
 
+    def jvp(ctx, tx: Array) -> Array:
+        (p,) = ctx.saved_tensors
+        return tx - (p * tx).sum(axis=ctx.axis, keepdims=True)
+
 
 class CrossEntropy(Function):
-    """L = mean over the batch of -log softmax(x)[y];  dL/dx = (p - onehot(y)) / n"""
+    """L = mean over the batch of -log softmax(x)[y];  dL/dx = (softmax(x) - onehot(y)) / n"""
 
     def forward(ctx, x: Array, y: Array) -> Array:
         logp = x - _logsumexp(x, -1)
-        ctx.save_for_backward(np.exp(logp), y)
+        ctx.save_for_backward((np.exp(logp) - (y[:, None] == np.arange(x.shape[-1]))) / len(y))
         return -logp[np.arange(len(y)), y].mean()
 
     def backward(ctx, grad: Array) -> tuple[Array, None]:
-        p, y = ctx.saved_tensors
-        return (p - np.eye(p.shape[-1], dtype=p.dtype)[y]) * (grad / len(y)), None
+        (dx,) = ctx.saved_tensors
+        return dx * grad, None
+
+    def jvp(ctx, tx: Array, ty: Array) -> Array:
+        (dx,) = ctx.saved_tensors
+        return (dx * tx).sum()

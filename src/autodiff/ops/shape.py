@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function
+from ..tensor import Tensor
 
 Array = np.ndarray
 
@@ -57,8 +58,8 @@ class GetItem(Function):
     """z = x[index];  dL/dx = zeros with dL/dz added at index (repeated indices accumulate)"""
 
     def forward(ctx, x: Array, index: Any) -> Array:
-        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
-        return x[index]
+        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, _index(index)
+        return x[ctx.index]
 
     def backward(ctx, grad: Array) -> Array:
         dx = np.zeros(ctx.shape, ctx.dtype)
@@ -69,11 +70,18 @@ class GetItem(Function):
         return tx[ctx.index]
 
 
+def _index(index: Any) -> Any:
+    """The index with each Tensor in it replaced by its array (np.add.at takes no Tensor)."""
+    if isinstance(index, tuple):
+        return tuple(map(_index, index))
+    return index.data if isinstance(index, Tensor) else index
+
+
 class Concatenate(Function):
     """z = concatenate(xs, axis);  dL/dxᵢ = the slice of dL/dz where xᵢ went"""
 
     def forward(ctx, *xs: Array, axis: int = 0) -> Array:
-        ctx.axis, ctx.ends = axis, np.cumsum([x.shape[axis] for x in xs])[:-1]
+        ctx.axis, ctx.ends = axis, np.cumsum([np.shape(x)[axis] for x in xs])[:-1]
         return np.concatenate(xs, axis=axis)
 
     def backward(ctx, grad: Array) -> tuple[Array, ...]:
