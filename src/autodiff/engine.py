@@ -124,7 +124,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
         g = grads.pop(id(t))
         fn = t.grad_fn
         if fn is None or t.retains_grad:
-            t.grad = g if t.grad is None else _add(t.grad, g)
+            t.grad = g.copy() if t.grad is None else _add(t.grad, g)  # own, writable: g may be shared
         if fn is None:
             continue
         input_grads = type(fn).backward(fn, g)
