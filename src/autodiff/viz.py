@@ -7,10 +7,9 @@ has a double border. Graphviz is imported only when a graph is drawn: `pip insta
 
 from __future__ import annotations
 
-import shutil
+import os
 from collections import deque
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,6 +31,8 @@ def to_dot(t: Tensor, names: Mapping[str, Tensor] | None = None) -> str:
 
 def draw_graph(t: Tensor, names: Mapping[str, Tensor] | None = None) -> graphviz.Digraph:
     """The graph as a graphviz.Digraph: a notebook shows it inline as SVG. `names` labels tensors, e.g. {"w": w}."""
+    import shutil  # here, not at the top: `import autodiff` stays light
+
     if shutil.which("dot") is None:
         raise RuntimeError(
             "autodiff.viz: Graphviz's `dot` program is not on PATH; install it with "
@@ -40,14 +41,13 @@ def draw_graph(t: Tensor, names: Mapping[str, Tensor] | None = None) -> graphviz
     return _build(t, names)
 
 
-def save_graph(t: Tensor, path: str | Path, names: Mapping[str, Tensor] | None = None) -> Path:
+def save_graph(t: Tensor, path: str | os.PathLike[str], names: Mapping[str, Tensor] | None = None) -> None:
     """Write the graph to an .svg or .png file, chosen by the extension."""
-    path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
+    fmt = os.path.splitext(path)[1].lower().lstrip(".")
     if fmt not in ("svg", "png"):
-        raise ValueError(f"save_graph: {path} must end in .svg or .png")
-    path.write_bytes(draw_graph(t, names).pipe(format=fmt))
-    return path
+        raise ValueError(f"save_graph: {os.fspath(path)} must end in .svg or .png")
+    with open(path, "wb") as f:
+        f.write(draw_graph(t, names).pipe(format=fmt))
 
 
 def _build(root: Tensor, names: Mapping[str, Tensor] | None) -> graphviz.Digraph:
