@@ -38,9 +38,10 @@ def test_ops_are_named_by_their_function_and_wired_in_order() -> None:
     dot = viz.to_dot(loss)
     ops = {k: v for k, v in nodes(dot).items() if k.startswith("f")}
     assert [re.search(r"label=(\w+)", v)[1] for v in ops.values()] == ["CrossEntropy", "Tanh", "Add", "MatMul"]
-    # loss t0 <- CrossEntropy f0 <- t1 <- Tanh f1 <- t2 <- Add f2 <- (t3, bias t4); t3 <- MatMul f3 <- (x t5, weight t6)
+    # loss t0 <- CrossEntropy f0 <- (t1, targets c0); t1 <- Tanh f1 <- t2 <- Add f2 <- (t3, bias t4);
+    # t3 <- MatMul f3 <- (x t5, weight t6)
     assert edges(dot) == [
-        ("f0", "t0"), ("t1", "f0"), ("f1", "t1"), ("t2", "f1"), ("f2", "t2"), ("t3", "f2"), ("t4", "f2"),
+        ("f0", "t0"), ("t1", "f0"), ("c0", "f0"), ("f1", "t1"), ("t2", "f1"), ("f2", "t2"), ("t3", "f2"), ("t4", "f2"),
         ("f3", "t3"), ("t5", "f3"), ("t6", "f3"),
     ]
 
@@ -80,6 +81,13 @@ def test_fan_out_draws_one_node_with_two_edges() -> None:
     assert edges(dot).count(("t2", "f1")) == 2 and ("t2", "f0") in edges(dot)
 
 
+def test_inputs_without_grad_show_as_constants() -> None:
+    dot = viz.to_dot(Tensor([1.0, 2.0], requires_grad=True) * 2.0 + np.ones(2))
+    assert re.findall(r"^\s*(c\d+) \[label=constant", dot, flags=re.M) == ["c0", "c1"]
+    assert {("c0", "f0"), ("c1", "f1")} <= set(edges(dot))
+    assert dot.count("style=dashed") == 2
+
+
 def test_a_leaf_alone() -> None:
     assert list(nodes(viz.to_dot(Tensor(np.zeros(3, np.float32)))).values()) == [
         f'label="(3,) float32" fillcolor="{viz.FILL["leaf"]}" peripheries=2 shape=box'
@@ -89,8 +97,8 @@ def test_a_leaf_alone() -> None:
 def test_a_deep_chain_does_not_recurse() -> None:
     x = y = Tensor(1.0, requires_grad=True)
     for _ in range(3000):
-        y = y * 1.0
-    assert len(edges(viz.to_dot(y))) == 6000
+        y = y * y
+    assert len(edges(viz.to_dot(y))) == 9000  # per op: its output, and its input twice
 
 
 def test_draw_graph_is_a_digraph_that_shows_as_svg() -> None:

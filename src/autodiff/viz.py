@@ -2,7 +2,7 @@
 
 Tensors are boxes labelled with shape and dtype (and grad, once backward has run); ops are ovals
 named by their Function. Parameters are green, other leaves blue, intermediates grey, the output
-has a double border. Graphviz is imported only when a graph is drawn: `pip install autodiff[viz]`.
+has a double border; inputs that need no gradient (data, targets, 2.0) show as a dashed "constant". Graphviz is imported only when a graph is drawn: `pip install autodiff[viz]`.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _build(root: Tensor, names: Mapping[str, Tensor] | None) -> graphviz.Digraph
 
     queue: deque[Tensor] = deque()
     node(root)
-    n_ops = 0
+    n_ops = n_constants = 0
     while queue:
         x = queue.popleft()
         if x.grad_fn is None:
@@ -87,6 +87,11 @@ def _build(root: Tensor, names: Mapping[str, Tensor] | None) -> graphviz.Digraph
         for parent in x.grad_fn.parents:
             if parent is not None:
                 g.edge(node(parent), op)
+            else:  # an input that needs no gradient: the graph does not keep it, only that it was there
+                const = f"c{n_constants}"
+                n_constants += 1
+                g.node(const, "constant", shape="plaintext", style="", fontcolor=EDGE)
+                g.edge(const, op, style="dashed")
     return g
 
 
