@@ -160,14 +160,16 @@ def problems(slides: Path = SLIDES, notebooks: Path = NOTEBOOKS) -> list[str]:
 
 
 def _first_difference(have: str, want: str) -> str:
+    """The first cell where the committed notebook and the deck part, as a short diff."""
     old, new = json.loads(have)["cells"], json.loads(want)["cells"]
+    as_lines = lambda c: [] if c is None else [f"[{c['cell_type']}]", *"".join(c["source"]).split("\n")]
     for i in range(max(len(old), len(new))):
         a = old[i] if i < len(old) else None
         b = new[i] if i < len(new) else None
         if a != b:
-            show_cell = lambda c: "(none)" if c is None else f"{c['cell_type']}: {''.join(c['source'])[:300]!r}"
-            return f"  first differing cell #{i}:\n    notebook: {show_cell(a)}\n    from deck: {show_cell(b)}"
-    return "  (cell metadata or notebook metadata differ)"
+            diff = list(difflib.unified_diff(as_lines(a), as_lines(b), "notebook", "deck", lineterm="", n=1))
+            return f"  first differing cell #{i}:\n    " + "\n    ".join(diff[:24] or ["(outputs or metadata)"])
+    return "  (notebook metadata differs)"
 
 
 def _baseline(deck: Path, notebook: Path) -> dict[str, str | None] | None:

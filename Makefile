@@ -1,0 +1,82 @@
+# The talk's build. `make` builds everything, `make test` checks everything; `make help` lists the rest.
+# Real file dependencies: a second `make` with nothing changed does nothing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MARP := node_modules/.bin/marp
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
+
+DECKS := $(sort $(wildcard slides/[0-9][0-9]-*.md))
+NOTEBOOKS := $(DECKS:slides/%.md=notebooks/%.ipynb)
+HTML := $(DECKS:slides/%.md=build/%.html)
+PDF := $(DECKS:slides/%.md=build/%.pdf)
+PACKAGE := $(shell find src -name '*.py' -not -path '*/__pycache__/*')
+PICTURES := $(wildcard tools/pictures/*.py)
+LOOK := slides/theme/autodiff.css .marprc.yml
+
+VENV_OK := $(VENV)/.installed
+NODE_OK := node_modules/.installed
+IMAGES_OK := build/images.stamp
+
+.DEFAULT_GOAL := all
+.PHONY: all setup notebooks images html pdf test serve snippets sync lab clean help
+
+all: notebooks images html $(if $(CHROMIUM),pdf) ## venv, npm, notebooks, images, HTML (and PDF when Chromium is present)
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | expand -t 12
+
+setup: $(VENV_OK) $(NODE_OK) ## .venv with the package (editable, dev extras) and node_modules
+
+$(VENV_OK): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+$(NODE_OK): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+notebooks: $(NOTEBOOKS) ## regenerate notebooks/ from slides/ (one direction)
+
+notebooks/%.ipynb: slides/%.md tools/notebooks.py tools/deck.py jupytext.toml | $(VENV_OK)
+	$(PY) tools/notebooks.py build $<
+
+images: $(IMAGES_OK) ## run tools/pictures/*.py and the logos into images/
+
+$(IMAGES_OK): $(PICTURES) $(PACKAGE) tools/images.py $(NODE_OK) | $(VENV_OK)
+	$(PY) tools/images.py images
+	@mkdir -p $(@D) && touch $@
+
+html: $(HTML) ## build/NN-name.html: Marp's bespoke template, presenter view (press p)
+
+build/%.html: slides/%.md $(LOOK) | $(IMAGES_OK) $(NODE_OK)
+	$(MARP) --quiet $< -o $@
+
+pdf: $(PDF) ## build/NN-name.pdf (needs Debian's chromium)
+
+build/%.pdf: slides/%.md $(LOOK) $(IMAGES_OK) | $(NODE_OK)
+	$(if $(CHROMIUM),,$(error no Chromium: apt-get install chromium))
+	$(MARP) --quiet --pdf --browser-path $(CHROMIUM) $< -o $@
+
+test: $(VENV_OK) $(NODE_OK) ## check what is committed: pytest over tests/ and nbval over notebooks/
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
+
+serve: $(VENV_OK) $(NODE_OK) $(IMAGES_OK) ## live-reloading decks on http://127.0.0.1:8000/ (PORT=...)
+	$(PY) tools/serve.py $(PORT)
+
+snippets: $(VENV_OK) ## rewrite slide code fences from the package source, then the notebooks
+	$(PY) tools/snippets.py
+	$(MAKE) --no-print-directory notebooks
+
+sync: $(VENV_OK) ## after editing a notebook in Jupyter: bring the edit back into its slides
+	$(PY) tools/notebooks.py sync
+
+lab: $(VENV_OK) ## open the notebooks in JupyterLab on 127.0.0.1 (installs the `lab` extra once)
+	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install --quiet -e ".[dev,lab]"
+	$(VENV)/bin/jupyter-lab --ip=127.0.0.1 --notebook-dir=notebooks
+
+clean: ## remove build/ (the venv and node_modules stay)
+	rm -rf build

@@ -1,0 +1,195 @@
+"""The decks and their notebooks as committed: snippets equal the package, notebooks equal
+their decks, no fence becomes a cell magic, front matter and speaker notes follow the conventions.
+
+Nothing here regenerates files in the tree: stale files fail, and the message says what to run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import notebooks  # noqa: E402
+import snippets  # noqa: E402
+from deck import NOTEBOOKS, decks, fences  # noqa: E402
+
+DECKS = decks()
+FRONT_MATTER = {
+    "marp": "true", "theme": "autodiff", "paginate": "true", "size": "16:9", "class": "invert",
+    "backgroundImage": "linear-gradient(to top, #202228, #171717)",
+}
+# Marp's directives: a comment made only of these is a directive, any other comment is a note.
+DIRECTIVES = {
+    "theme", "style", "headingDivider", "size", "math", "title", "author", "description", "image",
+    "keywords", "url", "marp", "lang", "paginate", "header", "footer", "class", "backgroundColor",
+    "backgroundImage", "backgroundPosition", "backgroundRepeat", "backgroundSize", "color", "transition",
+}
+
+
+def by_deck(paths: list[Path]):
+    return pytest.mark.parametrize("deck", paths, ids=lambda d: d.stem)
+
+
+def front_matter(text: str) -> dict[str, str]:
+    """`key: value` lines as Marp reads them (loosely: `16:9` and `#202228` stay text)."""
+    m = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    assert m, "a deck starts with a --- front matter --- block"
+    return dict(re.findall(r"^(\w+):[ \t]*(.*?)\s*$", m.group(1), re.M))
+
+
+def slides_of(deck: Path) -> list[str]:
+    """The deck's slides (after the front matter), split at --- lines outside code fences."""
+    text = deck.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    inside = {i for f in fences(deck) for i in range(f.line - 1, f.body_end + 1)}
+    start = text[3:].index("\n---\n") + 2  # the line closing the front matter
+    cuts = [start] + [i for i in range(start + 1, len(lines)) if lines[i] == "---" and i not in inside]
+    return ["\n".join(lines[a + 1 : b]) for a, b in zip(cuts, cuts[1:] + [len(lines)])]
+
+
+def is_note(comment: str) -> bool:
+    try:
+        parsed = yaml.safe_load(comment)
+    except yaml.YAMLError:
+        return True
+    return not (isinstance(parsed, dict) and all(str(k).lstrip("_") in DIRECTIVES for k in parsed))
+
+
+def test_there_are_decks() -> None:
+    assert DECKS and DECKS[0].name == "00-intro.md"
+
+
+@by_deck(DECKS)
+def test_snippets_equal_package_source(deck: Path) -> None:
+    found = snippets.problems(deck)
+    assert not found, "\n\n".join(found)
+
+
+def test_notebooks_are_paired_with_decks_and_current() -> None:
+    found = notebooks.problems()
+    assert not found, "\n".join(found)
+
+
+@by_deck(DECKS)
+def test_no_fence_becomes_a_cell_magic(deck: Path) -> None:
+    notebooks.expected_outputs(deck, deck.read_text(encoding="utf-8"))  # raises naming the line
+    notebook = NOTEBOOKS / f"{deck.stem}.ipynb"
+    if notebook.exists():
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            source = "".join(cell["source"]).lstrip()
+            assert not (cell["cell_type"] == "code" and source.startswith(("%%", "!"))), (
+                f"{notebook.name}: a code cell starts with a magic: {source[:60]!r}"
+            )
+
+
+@by_deck(DECKS)
+def test_front_matter_follows_the_convention(deck: Path) -> None:
+    text = deck.read_text(encoding="utf-8")
+    head = text.split("\n---\n", 1)[0]
+    assert "\t" not in head, f"{deck.name}: a TAB in the front matter (YAML forbids it; jupytext crashes)"
+    meta = front_matter(text)
+    wrong = {k: meta.get(k) for k, v in FRONT_MATTER.items() if meta.get(k) != v}
+    assert not wrong, f"{deck.name}: front matter {wrong}, expected {FRONT_MATTER}"
+    assert meta.get("title"), f"{deck.name}: front matter has no title"
+    assert "jupyter" not in meta, f"{deck.name}: a jupyter: block in the front matter (jupytext --set-formats?)"
+
+
+@by_deck(DECKS)
+def test_every_content_slide_has_speaker_notes(deck: Path) -> None:
+    missing = []
+    for n, slide in enumerate(slides_of(deck), start=1):
+        comments = re.findall(r"<!--(.*?)-->", slide, re.S)
+        content = re.sub(r"<!--.*?-->", "", slide, flags=re.S).strip()
+        if content and not any(is_note(c) for c in comments):
+            missing.append(f"slide {n} ({content.splitlines()[0][:50]!r})")
+    assert not missing, f"{deck.name}: no speaker note (an HTML comment in full sentences) on " + ", ".join(missing)
+
+
+@by_deck(DECKS)
+def test_images_exist(deck: Path) -> None:
+    text = deck.read_text(encoding="utf-8")
+    refs = re.findall(r"!\[[^\]]*\]\(([^)\s]+)", text) + re.findall(r'<img[^>]+src="([^"]+)"', text)
+    missing = [r for r in refs if "://" not in r and not (deck.parent / r).exists()]
+    assert not missing, f"{deck.name}: images not found: {missing} (paths are relative to slides/)"
+    remote = [r for r in refs if "://" in r]
+    assert not remote, f"{deck.name}: images from the network fail offline: {remote}"
+
+
+# The checkers themselves must reject what they exist to reject -----------------------------
+
+
+def write_deck(tmp_path: Path, body: str) -> Path:
+    deck = tmp_path / "slides" / "09-demo.md"
+    deck.parent.mkdir()
+    deck.write_text("---\nmarp: true\n---\n\n" + body, encoding="utf-8")
+    return deck
+
+
+def test_snippet_drift_is_reported_with_deck_line_and_diff(tmp_path: Path) -> None:
+    real = snippets.source_of("autodiff.ops.elementwise:Mul")
+    edited = real.replace("return x * y", "return x + y")
+    deck = write_deck(tmp_path, f'## Mul\n\n```python snippet="autodiff.ops.elementwise:Mul"\n{edited}\n```\n')
+    (found,) = snippets.problems(deck)
+    assert "09-demo.md:7" in found and "-        return x + y" in found and "+        return x * y" in found
+    snippets.rewrite(deck)
+    assert snippets.problems(deck) == []
+
+
+def test_snippet_naming_nothing_is_reported(tmp_path: Path) -> None:
+    deck = write_deck(tmp_path, '```python snippet="autodiff.ops.elementwise:Nope"\npass\n```\n')
+    (found,) = snippets.problems(deck)
+    assert "09-demo.md:5" in found and "Nope" in found
+
+
+@pytest.mark.parametrize("lang", ["bash", "sh", "js", "html"])
+def test_fence_that_would_be_a_magic_is_rejected(tmp_path: Path, lang: str) -> None:
+    deck = write_deck(tmp_path, f"```{lang}\npip install autodiff\n```\n")
+    with pytest.raises(ValueError, match=rf"09-demo.md:5: a ```{lang} fence becomes a %%{lang} cell"):
+        notebooks.expected_outputs(deck, deck.read_text())
+
+
+def test_quoted_output_needs_its_text_fence(tmp_path: Path) -> None:
+    deck = write_deck(tmp_path, '```python tags=["nbval-check-output"]\nprint(1)\n```\n\nSome words.\n')
+    with pytest.raises(ValueError, match="09-demo.md:5: a cell tagged nbval-check-output must be followed"):
+        notebooks.expected_outputs(deck, deck.read_text())
+
+
+def test_quoted_output_becomes_the_expected_stdout(tmp_path: Path) -> None:
+    deck = write_deck(tmp_path, '```python tags=["nbval-check-output"]\nprint(6 * 7)\n```\n```text\n42\n```\n')
+    nb = json.loads(notebooks.render(deck))
+    (cell,) = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert cell["outputs"][0]["text"] == ["42\n"] and cell["execution_count"] == 1
+
+
+def test_editing_a_slide_without_make_fails_the_pairing(tmp_path: Path) -> None:
+    deck = write_deck(tmp_path, "## A slide\n\n```python\nx = 1\n```\n\n<!-- Say hello. -->\n")
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    first = notebooks.render(deck)
+    (nbs / "09-demo.ipynb").write_text(first)
+    assert notebooks.problems(deck.parent, nbs) == []
+    deck.write_text(deck.read_text().replace("x = 1", "x = 2"))
+    (found,) = notebooks.problems(deck.parent, nbs)
+    assert "is stale" in found and "run `make`" in found and "x = 2" in found
+    second = json.loads(notebooks.render(deck, first))
+    assert [c["id"] for c in second["cells"]] == [c["id"] for c in json.loads(first)["cells"]]
+
+
+def test_orphans_on_either_side_fail_the_pairing(tmp_path: Path) -> None:
+    deck = write_deck(tmp_path, "## A slide\n")
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    (nbs / "08-gone.ipynb").write_text("{}")
+    found = "\n".join(notebooks.problems(deck.parent, nbs))
+    assert "08-gone.ipynb has no deck" in found and "09-demo.md has no notebook" in found
+
+
+def test_speaker_note_detection() -> None:
+    assert not is_note("\nheader: Backward\n_footer: ''\n")
+    assert is_note("\nNow we walk the graph backwards, from the loss to every leaf.\n")
