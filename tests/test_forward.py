@@ -264,3 +264,18 @@ def test_reverse_mode_still_works_inside_a_level() -> None:
         y.backward()
         np.testing.assert_array_equal(unpack_dual(y).tangent, 3.0)
     np.testing.assert_array_equal(w.grad, [3.0, 4.0])
+
+
+def test_a_level_keeps_no_tensor_alive() -> None:
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        with dual_level():
+            y = make_dual(np.ones(2), np.ones(2)) * 2.0
+            ref = weakref.ref(y)
+            del y
+            assert ref() is None
+    finally:
+        gc.enable()

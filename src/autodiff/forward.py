@@ -20,7 +20,7 @@ import numpy as np
 from . import engine
 from .tensor import Tensor
 
-_duals: list[list[weakref.ref[Tensor]]] = []  # per open level: the tensors given a tangent in it
+_duals: list[weakref.WeakSet[Tensor]] = []  # per open level: the live tensors given a tangent in it
 
 
 class UnpackedDual(NamedTuple):
@@ -32,14 +32,12 @@ class UnpackedDual(NamedTuple):
 def dual_level() -> Iterator[None]:
     """Open a forward-mode level; on exit, the tensors that got a tangent inside it lose it (as in PyTorch)."""
     engine._forward_ad_level += 1
-    _duals.append([])
+    _duals.append(weakref.WeakSet())
     try:
         yield
     finally:
-        for ref in _duals.pop():
-            t = ref()
-            if t is not None:
-                t.tangent = None
+        for t in _duals.pop():
+            t.tangent = None
         engine._forward_ad_level -= 1
 
 
@@ -67,7 +65,7 @@ def unpack_dual(t: Tensor) -> UnpackedDual:
 
 def _set_tangent(t: Tensor, tangent: np.ndarray) -> None:
     t.tangent = tangent
-    _duals[-1].append(weakref.ref(t))
+    _duals[-1].add(t)
 
 
 def _push_tangent(cls: type[engine.Function], ctx: engine.Function, inputs: tuple[Any, ...], result: Tensor) -> None:
