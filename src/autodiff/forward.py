@@ -42,7 +42,7 @@ def dual_level() -> Iterator[None]:
 
 
 def make_dual(primal: Any, tangent: Any) -> Tensor:
-    """A new Tensor with primal's data (not copied) and the given tangent, cast to primal's dtype."""
+    """A new leaf Tensor with primal's data (not copied) and the tangent, cast to primal's dtype."""
     if not engine._forward_ad_level:
         raise RuntimeError("make_dual: open a forward-mode level first: `with dual_level(): ...`")
     data = primal.data if isinstance(primal, Tensor) else np.asarray(primal)
