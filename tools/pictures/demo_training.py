@@ -1,0 +1,62 @@
+"""The live demo's seeded run: loss per step, and the decision boundary over the two moons.
+
+Run: python tools/pictures/demo_training.py <outdir>  ->  demo_training.svg and .json
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from _demo_run import accuracy, data, train  # noqa: E402
+import autodiff.functional as F  # noqa: E402
+from autodiff import Tensor, no_grad  # noqa: E402
+
+GRID = 80  # points per side of the probability map
+
+
+def main(outdir: Path) -> None:
+    outdir.mkdir(parents=True, exist_ok=True)
+    X, y, X_test, y_test = data()
+    model, losses = train()
+    xs, ys = np.linspace(-1.6, 2.6, GRID), np.linspace(-1.2, 1.7, GRID)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    with no_grad():
+        p = F.softmax(model(Tensor(grid))).data[:, 1].reshape(GRID, GRID)
+    source = {
+        "losses": [round(v, 4) for v in losses],
+        "train_accuracy": accuracy(model, X, y),
+        "test_accuracy": accuracy(model, X_test, y_test),
+        "grid_x": xs.round(4).tolist(),
+        "grid_y": ys.round(4).tolist(),
+        "p_class1": p.round(2).tolist(),
+    }
+    (outdir / "demo_training.json").write_text(json.dumps(source) + "\n")
+
+    plt.rcParams["svg.hashsalt"] = "demo_training"
+    plt.style.use("dark_background")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1, 1.3]})
+    left.plot(np.arange(1, len(losses) + 1), source["losses"], color="#f0a030", linewidth=2)
+    left.set_yscale("log")
+    left.set_xlabel("step (Adam, full batch)", fontsize=13)
+    left.set_ylabel("cross-entropy loss", fontsize=13)
+    left.grid(alpha=0.2)
+    right.contourf(xs, ys, source["p_class1"], levels=np.linspace(0, 1, 11), cmap="coolwarm", alpha=0.55)
+    right.contour(xs, ys, source["p_class1"], levels=[0.5], colors="white", linewidths=1.5)
+    for label, colour in ((0, "#4c8ee8"), (1, "#e8604c")):
+        right.scatter(*X[y == label].T, s=14, color=colour, edgecolors="black", linewidths=0.4)
+    right.set_title(f"train {source['train_accuracy']:.1%}, test {source['test_accuracy']:.1%}", fontsize=13)
+    right.set_aspect("equal")
+    right.set_xticks([])
+    right.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(outdir / "demo_training.svg", transparent=True, metadata={"Date": None})
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
