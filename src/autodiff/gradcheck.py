@@ -52,9 +52,9 @@ def gradcheck(
     """Compare uᵀJ from backward with central differences, entry by entry, for a random cotangent u."""
     xs = _float64(inputs)
     out = f(*xs)
+    result = GradcheckResult(True, 0.0, None, _op_name(out))
     u = np.random.default_rng(seed).standard_normal(out.shape)
     out.backward(u)
-    result = GradcheckResult(True, 0.0, None, _op_name(out))
     with no_grad():
         for i, x in enumerate(xs):
             if not _checked(x):
@@ -91,17 +91,18 @@ def check_vjp(
     rng = np.random.default_rng(seed)
     xs = _float64(inputs)
     out = f(*xs)
+    op = _op_name(out)
     u = rng.standard_normal(out.shape)
     out.backward(u)
     checked = [x for x in xs if _checked(x)]
     vs = [rng.standard_normal(x.shape) for x in checked]
-    by_backward = sum(float(np.vdot(np.zeros_like(v) if x.grad is None else x.grad, v)) for x, v in zip(checked, vs))
+    by_backward = sum(float(np.vdot(x.grad, v)) for x, v in zip(checked, vs) if x.grad is not None)
     with no_grad():
         ups, downs = _moved(xs, vs, eps), _moved(xs, vs, -eps)
         by_differences = float(np.vdot(u, (f(*ups).data - f(*downs).data) / (2 * eps)))
     error = abs(by_backward - by_differences) / max(abs(by_differences), 1)
     ok = bool(np.isclose(by_backward, by_differences, rtol=rtol, atol=atol))
-    result = GradcheckResult(ok, error, None, _op_name(out))
+    result = GradcheckResult(ok, error, None, op)
     if not ok and raise_exception:
         raise GradcheckError(
             f"check_vjp: {result.op}: <u, J v> is {by_backward:.10g} by backward but {by_differences:.10g} "

@@ -1,0 +1,112 @@
+"""The checker itself: it passes right gradients, and catches wrong ones, naming the op and the input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autodiff import Function, Tensor
+from autodiff.gradcheck import GradcheckError, check_vjp, gradcheck, numerical_grad
+
+
+class Sin(Function):
+    """z = sin(x);  dz/dx = cos(x), times a factor that tests set to get it wrong"""
+
+    factor = 1.0
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x) * ctx.factor
+
+
+class SwappedMul(Function):
+    """z = x * y;  with the two gradients swapped (right only where x = y)"""
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    def backward(ctx, grad: np.ndarray):
+        x, y = ctx.saved_tensors
+        return grad * x, grad * y
+
+
+class SummedGrad(Function):
+    """z = 2x;  its backward ignores where the gradient came from (right only for grad = ones)"""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        return 2 * x
+
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        return np.full_like(grad, 2 * grad.mean())
+
+
+rng = np.random.default_rng(0)
+
+
+def leaf(*shape: int) -> Tensor:
+    return Tensor(rng.standard_normal(shape), requires_grad=True)
+
+
+def test_right_gradients_pass_with_a_small_error() -> None:
+    x, y = leaf(3, 4), leaf(4)
+    result = gradcheck(lambda a, b: (a * b).exp() / (1 + a**2) - b.tanh(), x, y)
+    assert result.ok and bool(result) and result.error < 1e-8 and result.op == "Sub"
+    assert check_vjp(lambda a, b: (a * b).exp() / (1 + a**2) - b.tanh(), x, y).ok
+
+
+def test_a_deliberately_wrong_backward_is_caught_with_op_input_and_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Sin, "factor", 1.001)  # off by 0.1 %
+    x = leaf(3, 2)
+    with pytest.raises(GradcheckError, match=r"Sin: the gradient of input 1 is wrong; worst relative error [0-9.e-]+"):
+        gradcheck(lambda c, a: Sin.apply(a * c), np.ones(2), x)
+    with pytest.raises(GradcheckError, match=r"check_vjp: Sin: <u, J v> is"):
+        check_vjp(Sin.apply, x)
+    result = gradcheck(Sin.apply, x, raise_exception=False)
+    assert not result.ok and result.input == 0 and result.op == "Sin" and 1e-4 < result.error < 1e-2
+
+
+@pytest.mark.parametrize("fn", [SwappedMul, SummedGrad])
+def test_wrong_backwards_that_agree_for_some_cotangents_are_caught(fn: type[Function]) -> None:
+    """A random cotangent u catches what u = ones would miss (SummedGrad), in both checks."""
+    op = fn.apply
+    inputs = [leaf(3, 3), leaf(3, 3)][: 2 if fn is SwappedMul else 1]
+    assert not gradcheck(op, *inputs, raise_exception=False).ok
+    assert not check_vjp(op, *inputs, raise_exception=False).ok
+
+
+def test_the_checks_run_in_float64_and_leave_the_callers_tensors_alone() -> None:
+    x = Tensor(np.array([0.3, -1.2], dtype=np.float32), requires_grad=True)
+    seen: list[np.dtype] = []
+
+    def f(t: Tensor) -> Tensor:
+        seen.append(t.dtype)
+        return (t * t).sum()
+
+    assert gradcheck(f, x).ok and check_vjp(f, x).ok
+    assert set(seen) == {np.dtype(np.float64)}
+    assert x.grad is None and x.dtype == np.float32
+
+
+def test_numerical_grad_is_the_gradient_of_a_scalar_function() -> None:
+    x, y = leaf(2, 3), leaf(3)
+    gx, gy = numerical_grad(lambda a, b: (a * b).sum(), x, y)
+    np.testing.assert_allclose(gx, np.broadcast_to(y.data, (2, 3)), atol=1e-8)
+    np.testing.assert_allclose(gy, x.data.sum(axis=0), atol=1e-8)
+    (g,) = numerical_grad(lambda a: a * 3, x, cotangent=np.full((2, 3), 2.0))
+    np.testing.assert_allclose(g, np.full((2, 3), 6.0), atol=1e-8)
+
+
+def test_inputs_that_do_not_require_grad_are_constants() -> None:
+    x, c = leaf(3), Tensor(rng.standard_normal(3))
+    assert len(numerical_grad(lambda a, b: (a * b).sum(), x, c)) == 1
+    assert gradcheck(lambda a, b: a * b, x, c).input == 0
+
+
+def test_an_output_that_depends_on_no_checked_input_is_an_error() -> None:
+    with pytest.raises(GradcheckError, match="does not depend on any input that requires grad"):
+        gradcheck(lambda a: Tensor(np.ones(2)) * 2, leaf(2))
