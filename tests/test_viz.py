@@ -61,10 +61,16 @@ def test_grads_appear_after_backward() -> None:
     assert "grad" not in viz.to_dot(loss)
     loss.backward()
     n = nodes(viz.to_dot(loss))
-    shown = np.array2string(layer.bias.grad, precision=3, separator=", ", suppress_small=True)
-    assert f"grad {shown}" in n["t4"]  # a small grad is shown in full
+    shown = ", ".join(f"{g:.3g}" for g in layer.bias.grad)
+    assert f"grad [{shown}]" in n["t4"]  # a small grad is shown in full, to 3 digits
     assert re.search(r"grad ‖·‖ = [\d.]+", n["t6"])  # a larger one by its norm
     assert "grad" not in n["t1"]  # intermediates keep no grad
+
+
+def test_a_scalar_grad_reads_like_a_number() -> None:
+    x = Tensor(2.0, requires_grad=True)
+    (x * 2.5).backward()
+    assert 'label="() float64\\ngrad 2.5"' in viz.to_dot(x)
 
 
 def test_names_label_tensors() -> None:

@@ -105,7 +105,8 @@ def _label(x: Tensor, name: str | None) -> str:
     lines = [name] if name else []
     lines.append(f"{x.shape} {x.dtype}")
     if x.grad is not None:
-        g = x.grad
-        shown = np.array2string(g, precision=3, separator=", ", suppress_small=True) if g.size <= 4 else f"‖·‖ = {np.linalg.norm(g):.3g}"
-        lines.append(f"grad {shown}")
+        if x.grad.size <= 4:  # few enough numbers to read on a slide
+            lines.append("grad " + np.array2string(x.grad, separator=", ", formatter={"float_kind": "{:.3g}".format}))
+        else:
+            lines.append(f"grad ‖·‖ = {np.linalg.norm(x.grad):.3g}")
     return r"\n".join(lines)
