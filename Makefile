@@ -32,7 +32,7 @@ setup: $(VENV_OK) $(NODE_OK) ## .venv with the package (editable, dev extras) an
 
 $(VENV_OK): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --disable-pip-version-check -e ".[dev]"
 	touch $@
 
 $(NODE_OK): package.json package-lock.json
@@ -53,13 +53,13 @@ $(IMAGES_OK): $(PICTURES) $(PACKAGE) tools/images.py $(NODE_OK) | $(VENV_OK)
 html: $(HTML) ## build/NN-name.html: Marp's bespoke template, presenter view (press p)
 
 build/%.html: slides/%.md $(LOOK) | $(IMAGES_OK) $(NODE_OK)
-	$(MARP) --quiet $< -o $@
+	$(MARP) $< -o $@
 
 pdf: $(PDF) ## build/NN-name.pdf (needs Debian's chromium)
 
 build/%.pdf: slides/%.md $(LOOK) $(IMAGES_OK) | $(NODE_OK)
 	$(if $(CHROMIUM),,$(error no Chromium: apt-get install chromium))
-	$(MARP) --quiet --pdf --browser-path $(CHROMIUM) $< -o $@
+	$(MARP) --pdf --browser-path $(CHROMIUM) $< -o $@
 
 test: $(VENV_OK) $(NODE_OK) ## check what is committed: pytest over tests/ and nbval over notebooks/
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
@@ -75,7 +75,7 @@ sync: $(VENV_OK) ## after editing a notebook in Jupyter: bring the edit back int
 	$(PY) tools/notebooks.py sync
 
 lab: $(VENV_OK) ## open the notebooks in JupyterLab on 127.0.0.1 (installs the `lab` extra once)
-	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install --quiet -e ".[dev,lab]"
+	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install -e ".[dev,lab]"
 	$(VENV)/bin/jupyter-lab --ip=127.0.0.1 --notebook-dir=notebooks
 
 clean: ## remove build/ (the venv and node_modules stay)

@@ -59,7 +59,7 @@ def watch() -> None:
             html = BUILD / f"{deck.stem}.html"
             newest = max(p.stat().st_mtime for p in [deck, *shared] if p.exists())
             if not html.exists() or html.stat().st_mtime < newest:
-                done = subprocess.run([str(ROOT / "node_modules/.bin/marp"), "--quiet", str(deck),
+                done = subprocess.run([str(ROOT / "node_modules/.bin/marp"), str(deck),
                                        "-o", str(html)], cwd=ROOT, capture_output=True, text=True)
                 print(f"rebuilt {html.name}" if not done.returncode else done.stderr, flush=True)
                 version += 1
