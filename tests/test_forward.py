@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import autodiff as ad
 from autodiff import Function, Tensor
@@ -123,6 +125,19 @@ def test_jvp_agrees_with_reverse_mode(name: str, i: int) -> None:
     rev = reverse_jv(REGISTRY[name], inputs, params, tangents)
     assert fwd.shape == rev.shape and fwd.dtype == np.float64
     np.testing.assert_allclose(fwd, rev, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum"])
+@settings(max_examples=25, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
+def test_binary_jvp_over_broadcast_shapes(name: str, shapes) -> None:
+    rng = np.random.default_rng(zlib.crc32(f"{name}{shapes}".encode()))
+    x, y = (np.asarray(rng.uniform(0.5, 2.0, s) * rng.choice([-1, 1], s)) for s in shapes.input_shapes)
+    inputs = [np.asarray(np.abs(x)), y] if name == "Pow" else [x, y]  # Pow's base stays positive
+    tangents = [rng.standard_normal(s) for s in shapes.input_shapes]
+    fwd = forward_jv(REGISTRY[name], inputs, {}, tangents)
+    assert fwd.shape == shapes.result_shape
+    np.testing.assert_allclose(fwd, reverse_jv(REGISTRY[name], inputs, {}, tangents), rtol=1e-12, atol=1e-12)
 
 
 def test_the_comparison_catches_a_wrong_jvp() -> None:
