@@ -10,11 +10,11 @@ from .ops import CrossEntropy, LogSoftmax, LogSumExp, Relu, Sigmoid, Softmax, Ta
 from .tensor import Tensor, as_tensor
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
+def softmax(x: Any, axis: int | None = -1) -> Tensor:
     return Softmax.apply(x, axis=axis)
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
+def log_softmax(x: Any, axis: int | None = -1) -> Tensor:
     return LogSoftmax.apply(x, axis=axis)
 
 
@@ -48,5 +48,8 @@ def cross_entropy(logits: Any, targets: Any) -> Tensor:
 
 
 def mse_loss(pred: Any, target: Any) -> Tensor:
-    """Mean of the squared differences."""
+    """Mean of the squared differences; pred and target must have one shape."""
+    pred, target = as_tensor(pred), as_tensor(target)
+    if pred.shape != target.shape:  # (n, 1) against (n,) would broadcast to (n, n) and train on nonsense
+        raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}")
     return ((pred - target) ** 2).mean()
