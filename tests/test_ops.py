@@ -241,7 +241,7 @@ def test_every_registered_op_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(data=st.data())
 def test_op_gradient_matches_central_differences(name: str, data: st.DataObject) -> None:
     f, inputs = data.draw(CASES[name], label=name)
