@@ -8,7 +8,11 @@ import numpy as np
 import autodiff.functional as F
 from autodiff import Tensor, datasets, nn, no_grad, optim
 
-SIZES, LR, STEPS, NOISE = [2, 16, 16, 2], 0.01, 300, 0.2
+SIZES, STEPS, NOISE = [2, 16, 16, 2], 300, 0.2
+OPTIMIZERS = {  # the demo's optimizer first; the other is drawn for comparison
+    "Adam, lr 0.01": lambda params: optim.Adam(params, lr=0.01),
+    "SGD, lr 0.1, momentum 0.9": lambda params: optim.SGD(params, lr=0.1, momentum=0.9),
+}
 
 
 def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -18,11 +22,11 @@ def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return X, y, X_test, y_test
 
 
-def train() -> tuple[nn.MLP, list[float]]:
+def train(optimizer: str = "Adam, lr 0.01") -> tuple[nn.MLP, list[float]]:
     """The trained model and its loss at every step."""
     X, y, _, _ = data()
     model = nn.MLP(SIZES, seed=0)
-    opt = optim.Adam(model.parameters(), lr=LR)
+    opt = OPTIMIZERS[optimizer](model.parameters())
     losses = []
     for _ in range(STEPS):
         loss = F.cross_entropy(model(X), y)

@@ -1,4 +1,4 @@
-"""The live demo's seeded run: loss per step, and the decision boundary over the two moons.
+"""The live demo's seeded run: loss per step (and SGD's, for comparison), and the decision boundary over the two moons.
 
 Run: python tools/pictures/demo_training.py <outdir>  ->  demo_training.svg and .json
 """
@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from _demo_run import accuracy, data, train  # noqa: E402
+from _demo_run import OPTIMIZERS, accuracy, data, train  # noqa: E402
 import autodiff.functional as F  # noqa: E402
 from autodiff import Tensor, no_grad  # noqa: E402
 
@@ -23,13 +23,14 @@ GRID = 80  # points per side of the probability map
 def main(outdir: Path) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
     X, y, X_test, y_test = data()
-    model, losses = train()
+    runs = {name: train(name) for name in OPTIMIZERS}
+    model = runs[next(iter(OPTIMIZERS))][0]  # the demo's model: trained with Adam
     xs, ys = np.linspace(-1.6, 2.6, GRID), np.linspace(-1.2, 1.7, GRID)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     with no_grad():
         p = F.softmax(model(Tensor(grid))).data[:, 1].reshape(GRID, GRID)
     source = {
-        "losses": [round(v, 4) for v in losses],
+        "losses": {name: [round(v, 4) for v in run[1]] for name, run in runs.items()},
         "train_accuracy": accuracy(model, X, y),
         "test_accuracy": accuracy(model, X_test, y_test),
         "grid_x": xs.round(4).tolist(),
@@ -41,9 +42,11 @@ def main(outdir: Path) -> None:
     plt.rcParams["svg.hashsalt"] = "demo_training"
     plt.style.use("dark_background")
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1, 1.3]})
-    left.plot(np.arange(1, len(losses) + 1), source["losses"], color="#f0a030", linewidth=2)
+    for (name, curve), colour in zip(source["losses"].items(), ("#f0a030", "#9a9aa0")):
+        left.plot(np.arange(1, len(curve) + 1), curve, color=colour, linewidth=2, label=name)
     left.set_yscale("log")
-    left.set_xlabel("step (Adam, full batch)", fontsize=13)
+    left.legend(fontsize=11, framealpha=0.3)
+    left.set_xlabel("step (full batch of 200 points)", fontsize=13)
     left.set_ylabel("cross-entropy loss", fontsize=13)
     left.grid(alpha=0.2)
     right.contourf(xs, ys, source["p_class1"], levels=np.linspace(0, 1, 11), cmap="coolwarm", alpha=0.55)
