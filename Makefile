@@ -21,7 +21,7 @@ NODE_OK := node_modules/.installed
 IMAGES_OK := build/images.stamp
 
 .DEFAULT_GOAL := all
-.PHONY: all setup notebooks images html pdf test serve snippets sync lab clean help
+.PHONY: all setup notebooks images html pdf test serve snippets sync lab bench clean help
 
 all: notebooks images html $(if $(CHROMIUM),pdf) ## venv, npm, notebooks, images, HTML (and PDF when Chromium is present)
 
@@ -77,6 +77,9 @@ sync: $(VENV_OK) ## after editing a notebook in Jupyter: bring the edit back int
 lab: $(VENV_OK) ## open the notebooks in JupyterLab on 127.0.0.1 (installs the `lab` extra once)
 	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install -e ".[dev,lab]"
 	$(VENV)/bin/jupyter-lab --ip=127.0.0.1 --notebook-dir=notebooks
+
+bench: $(VENV_OK) ## run bench/bench.py: the speed table against NumPy by hand and the peers
+	$(PY) bench/bench.py
 
 clean: ## remove build/ (the venv and node_modules stay)
 	rm -rf build
