@@ -115,7 +115,8 @@ class Maximum(Function):
 
     def backward(ctx, grad: Array) -> Grads:
         (share,) = ctx.saved_tensors
-        return grad * share, grad * (1 - share)
+        dx, dy = ctx.needs_input_grad
+        return grad * share if dx else None, grad * (1 - share) if dy else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         (share,) = ctx.saved_tensors
@@ -144,7 +145,8 @@ class Where(Function):
 
     def backward(ctx, grad: Array) -> Grads:
         (c,) = ctx.saved_tensors
-        return None, np.where(c, grad, 0), np.where(c, 0, grad)
+        _, dx, dy = ctx.needs_input_grad
+        return None, np.where(c, grad, 0) if dx else None, np.where(c, 0, grad) if dy else None
 
     def jvp(ctx, tc: Array, tx: Array, ty: Array) -> Array:
         (c,) = ctx.saved_tensors
