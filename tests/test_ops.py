@@ -21,6 +21,7 @@ Case = tuple[Callable[..., Tensor], list[Any]]  # f and its inputs: Tensors requ
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 nonempty_shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4)
 pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)
+rngs = st.integers(0, 2**32 - 1).map(np.random.default_rng)  # values come from a drawn seed
 
 
 def normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -40,12 +41,12 @@ def leaf(x: np.ndarray) -> Tensor:
     return Tensor(x, requires_grad=True)
 
 
-def binary(op: Callable[[Any, Any], Tensor], make_y: Callable = normal, make_x: Callable = normal):
+def binary(op: Callable[[Any, Any], Tensor], make_y: Callable = normal, make_x: Callable = normal) -> st.SearchStrategy[Case]:
     """Two inputs of broadcastable shapes; either one may be a constant (an ndarray or a Python float)."""
 
     @st.composite
     def case(draw: Any) -> Case:
-        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        rng = draw(rngs)
         (sx, sy), _ = draw(pairs)
         x, y = make_x(rng, sx), make_y(rng, sy)
         kind = draw(st.sampled_from(["both", "x", "y", "scalar y", "scalar x"]))
@@ -58,10 +59,10 @@ def binary(op: Callable[[Any, Any], Tensor], make_y: Callable = normal, make_x: 
     return case()
 
 
-def unary(op: Callable[[Tensor], Tensor], make: Callable = normal):
+def unary(op: Callable[[Tensor], Tensor], make: Callable = normal) -> st.SearchStrategy[Case]:
     @st.composite
     def case(draw: Any) -> Case:
-        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        rng = draw(rngs)
         return op, [leaf(make(rng, draw(shapes)))]
 
     return case()
@@ -76,10 +77,10 @@ def axis_and_keepdims(draw: Any, ndim: int) -> dict[str, Any]:
     return dict(axis=draw(st.one_of(*choices)), keepdims=draw(st.booleans()))
 
 
-def reduction(method: str):
+def reduction(method: str) -> st.SearchStrategy[Case]:
     @st.composite
     def case(draw: Any) -> Case:
-        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        rng = draw(rngs)
         x = normal(rng, draw(shapes))
         kwargs = draw(axis_and_keepdims(x.ndim))
         return lambda t: getattr(t, method)(**kwargs), [leaf(x)]
@@ -87,12 +88,12 @@ def reduction(method: str):
     return case()
 
 
-def along_axis(op: Callable[..., Tensor], keepdims: bool):
+def along_axis(op: Callable[..., Tensor], keepdims: bool) -> st.SearchStrategy[Case]:
     """softmax-like ops: one axis (or None), given by keyword."""
 
     @st.composite
     def case(draw: Any) -> Case:
-        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        rng = draw(rngs)
         x = normal(rng, draw(shapes)) * 3
         kwargs = draw(axis_and_keepdims(x.ndim))
         if not keepdims:
@@ -106,7 +107,7 @@ def along_axis(op: Callable[..., Tensor], keepdims: bool):
 
 @st.composite
 def reshape_case(draw: Any) -> Case:
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = draw(rngs)
     x = normal(rng, draw(shapes))
     shape = draw(st.sampled_from([(-1,), (x.size, 1), (1, -1), x.shape[::-1], ()]).filter(lambda s: s != () or x.size == 1))
     return lambda t: t.reshape(shape), [leaf(x)]
@@ -114,7 +115,7 @@ def reshape_case(draw: Any) -> Case:
 
 @st.composite
 def transpose_case(draw: Any) -> Case:
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = draw(rngs)
     x = normal(rng, draw(shapes))
     axes = draw(st.none() | st.permutations(range(x.ndim)).map(tuple))
     return (lambda t: t.T) if axes is None else (lambda t: t.transpose(*axes)), [leaf(x)]
@@ -122,7 +123,7 @@ def transpose_case(draw: Any) -> Case:
 
 @st.composite
 def broadcast_to_case(draw: Any) -> Case:
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = draw(rngs)
     x = normal(rng, draw(shapes))
     lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
     shape = lead + tuple(n if n != 1 else draw(st.integers(1, 3)) for n in x.shape)
@@ -141,7 +142,7 @@ def indices(x: np.ndarray) -> list[Any]:
 
 @st.composite
 def getitem_case(draw: Any) -> Case:
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = draw(rngs)
     x = normal(rng, draw(nonempty_shapes))
     index = draw(st.sampled_from(indices(x)))
     return lambda t: t[index], [leaf(x)]
@@ -150,7 +151,7 @@ def getitem_case(draw: Any) -> Case:
 @st.composite
 def join_case(draw: Any, join: Callable) -> Case:
     """concatenate or stack of 1-3 tensors (some constants) along a drawn axis, negative included."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = draw(rngs)
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3))
     n = draw(st.integers(1, 3))
     if join is concatenate:
@@ -178,7 +179,7 @@ def matmul_shapes(draw: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 @st.composite
 def matmul_case(draw: Any) -> Case:
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = draw(rngs)
     sx, sy = draw(matmul_shapes())
     op = draw(st.sampled_from([matmul, lambda x, y: x @ y]))
     return op, [leaf(normal(rng, sx)), leaf(normal(rng, sy))]
@@ -186,7 +187,7 @@ def matmul_case(draw: Any) -> Case:
 
 @st.composite
 def where_case(draw: Any) -> Case:
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = draw(rngs)
     (sc, sx, sy), _ = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4))
     c = rng.random(sc) > 0.5
     return lambda x, y: where(c, x, y), [leaf(normal(rng, sx)), draw(st.sampled_from([0.0, leaf(normal(rng, sy))]))]
@@ -194,7 +195,7 @@ def where_case(draw: Any) -> Case:
 
 @st.composite
 def cross_entropy_case(draw: Any) -> Case:
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = draw(rngs)
     n, classes = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     targets = rng.integers(0, classes, n)
     return lambda x: F.cross_entropy(x, targets), [leaf(normal(rng, (n, classes)) * 3)]
