@@ -7,14 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.patches import FancyArrowPatch, Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
-
-from autodiff import Tensor  # noqa: E402
+from autodiff import Tensor
+from _style import figure, save
 
 B, ROWS = [1.0, 2.0, 3.0], 2
 
@@ -27,7 +25,7 @@ def gradients() -> dict[str, list]:
     return {"b": B, "b_copied": np.broadcast_to(B, (ROWS, len(B))).tolist(), "z_grad": np.ones((ROWS, len(B))).tolist(), "b_grad": b.grad.tolist()}
 
 
-def grid(ax: plt.Axes, x0: float, y0: float, values: list[list[float]], colour: str) -> None:
+def grid(ax: Axes, x0: float, y0: float, values: list[list[float]], colour: str) -> None:
     """A table of cells, top-left corner at (x0, y0), one unit per cell."""
     for i, row in enumerate(values):
         for j, v in enumerate(row):
@@ -35,7 +33,7 @@ def grid(ax: plt.Axes, x0: float, y0: float, values: list[list[float]], colour: 
             ax.text(x0 + j + 0.5, y0 - i - 0.5, f"{v:g}", ha="center", va="center", fontsize=18, color="white")
 
 
-def arrow(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
+def arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=18, color="#cccccc", lw=1.5))
 
 
@@ -43,9 +41,7 @@ def main(outdir: Path) -> None:
     data = gradients()
     (outdir / "broadcast_sum.json").write_text(json.dumps(data, indent=1) + "\n")
 
-    plt.rcParams["svg.hashsalt"] = "broadcast_sum"
-    plt.style.use("dark_background")
-    fig, ax = plt.subplots(figsize=(11, 3.2))
+    fig, ax = figure("broadcast_sum", (11, 3.2))
     grid(ax, 0, 3, [data["b"]], "#2f6ea8")
     for i in range(ROWS):
         arrow(ax, (3.1, 2.5), (5.4, 1.6 - i))
@@ -62,8 +58,7 @@ def main(outdir: Path) -> None:
     ax.set_ylim(-0.9, 3.8)
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(outdir / "broadcast_sum.svg", transparent=True, metadata={"Date": None})
+    save(fig, outdir, "broadcast_sum")
 
 
 if __name__ == "__main__":

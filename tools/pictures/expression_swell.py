@@ -7,13 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
+import sympy
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import sympy  # noqa: E402
-
-from autodiff import Tensor  # noqa: E402
+from autodiff import Tensor
+from _style import figure, save
 
 N = 7
 
@@ -46,16 +43,13 @@ def main(outdir: Path) -> None:
     data = {"map": "l(n+1) = 4 l(n) (1 - l(n))", **sizes()}
     (outdir / "expression_swell.json").write_text(json.dumps(data, indent=1) + "\n")
 
-    plt.rcParams["svg.hashsalt"] = "expression_swell"
-    plt.style.use("dark_background")
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = figure("expression_swell", (8, 4.5))
     ax.semilogy(data["n"], data["symbolic_derivative_ops"], "o-", color="#a83232", label="symbolic: ops in d/dx (sympy.diff)")
     ax.semilogy(data["n"], data["autodiff_graph_ops"], "s-", color="#08a684", label="autodiff: ops in the graph")
     ax.set_xlabel("iterations $n$ of the logistic map", fontsize=14)
     ax.set_ylabel("operations", fontsize=14)
     ax.legend(fontsize=12, framealpha=0.3)
-    fig.tight_layout()
-    fig.savefig(outdir / "expression_swell.svg", transparent=True, metadata={"Date": None})
+    save(fig, outdir, "expression_swell")
 
 
 if __name__ == "__main__":

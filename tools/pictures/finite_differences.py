@@ -7,11 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from _style import figure, save
 
 X = 1.0  # d/dx exp(x) at x = 1 is e
 
@@ -29,9 +26,7 @@ def main(outdir: Path) -> None:
     data = {"f": "exp", "x": X, "dtype": "float64", **errors()}
     (outdir / "finite_differences.json").write_text(json.dumps(data, indent=1) + "\n")
 
-    plt.rcParams["svg.hashsalt"] = "finite_differences"
-    plt.style.use("dark_background")
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = figure("finite_differences", (8, 4.5))
     h = np.array(data["h"])
     floor = np.full_like(h, 1e-17)  # a zero error would vanish from a log plot
     ax.loglog(h, np.maximum(data["forward"], floor), "o-", color="#f0a030", label=r"forward $\frac{f(x+h)-f(x)}{h}$")
@@ -43,8 +38,7 @@ def main(outdir: Path) -> None:
     ax.set_ylim(1e-13, 10)
     ax.invert_xaxis()
     ax.legend(fontsize=11, framealpha=0.3, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(outdir / "finite_differences.svg", transparent=True, metadata={"Date": None})
+    save(fig, outdir, "finite_differences")
 
 
 if __name__ == "__main__":

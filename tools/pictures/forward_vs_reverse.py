@@ -9,14 +9,11 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-import autodiff  # noqa: E402
-from autodiff import Tensor, engine  # noqa: E402
+import autodiff
+from autodiff import Tensor, engine
+from _style import figure, save
 
 SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 
@@ -56,17 +53,14 @@ def main(outdir: Path) -> None:
     }
     (outdir / "forward_vs_reverse.json").write_text(json.dumps(data, indent=1) + "\n")
 
-    plt.rcParams["svg.hashsalt"] = "forward_vs_reverse"
-    plt.style.use("dark_background")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    fig, axes = figure("forward_vs_reverse", (10, 4.2), ncols=2, sharey=True)
     for ax, key, xlabel in zip(axes, ("scalar_output", "scalar_input"), ("inputs $n$ (one output: a loss)", "outputs $m$ (one input)")):
         ax.loglog(SIZES, data[key]["fwd"], "o-", color="#f0a030", label="forward mode (JVPs)")
         ax.loglog(SIZES, data[key]["rev"], "s-", color="#08a684", label="reverse mode (VJPs)")
         ax.set_xlabel(xlabel, fontsize=13)
         ax.legend(fontsize=11, framealpha=0.3, loc="upper left")
     axes[0].set_ylabel("passes over the graph", fontsize=13)
-    fig.tight_layout()
-    fig.savefig(outdir / "forward_vs_reverse.svg", transparent=True, metadata={"Date": None})
+    save(fig, outdir, "forward_vs_reverse")
 
 
 if __name__ == "__main__":

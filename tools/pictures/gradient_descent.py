@@ -7,13 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from autodiff import Tensor  # noqa: E402
+from autodiff import Tensor
+from _style import figure, save
 
 START, LR, STEPS = (-4.0, 2.0), 0.17, 20
 
@@ -39,10 +36,8 @@ def main(outdir: Path) -> None:
     data = {"f": "w0**2/2 + 5*w1**2", "start": START, "lr": LR, "path": path}
     (outdir / "gradient_descent.json").write_text(json.dumps(data, indent=1) + "\n")
 
-    plt.rcParams["svg.hashsalt"] = "gradient_descent"
-    plt.style.use("dark_background")
     a, b = np.meshgrid(np.linspace(-4.5, 4.5, 200), np.linspace(-2.5, 2.5, 200))
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = figure("gradient_descent", (8, 4.5))
     ax.contour(a, b, 0.5 * a**2 + 5 * b**2, levels=np.geomspace(0.05, 30, 12), cmap="viridis", linewidths=1)
     p = np.array(path)
     ax.plot(p[:, 0], p[:, 1], "o-", color="#f0a030", markersize=4, label=r"$w \leftarrow w - \eta\,\nabla f(w)$")
@@ -51,8 +46,7 @@ def main(outdir: Path) -> None:
     ax.set_ylabel("$w_1$", fontsize=14)
     ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize=12, framealpha=0.3)
-    fig.tight_layout()
-    fig.savefig(outdir / "gradient_descent.svg", transparent=True, metadata={"Date": None})
+    save(fig, outdir, "gradient_descent")
 
 
 if __name__ == "__main__":

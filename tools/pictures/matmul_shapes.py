@@ -7,11 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.patches import Rectangle
+from _style import figure, save
 
 N, K, M = 4, 3, 2  # Z = X @ Y with X: N×K, Y: K×M, so G = Z̄: N×M
 COLOUR = {"X": "#2f6ea8", "Y": "#08a684", "G": "#f0a030"}
@@ -26,9 +23,7 @@ def main(outdir: Path) -> None:
     data = {"n": N, "k": K, "m": M, "rows": [[{"name": a, "shape": [r, c]} for a, r, c, _ in row] for row in ROWS]}
     (outdir / "matmul_shapes.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
-    plt.rcParams["svg.hashsalt"] = "matmul_shapes"
-    plt.style.use("dark_background")
-    fig, ax = plt.subplots(figsize=(12, 3.2))
+    fig, ax = figure("matmul_shapes", (12, 3.2))
     height = max(r for row in ROWS for _, r, _, _ in row)
     x = 0.0
     for row in ROWS:
@@ -46,8 +41,7 @@ def main(outdir: Path) -> None:
     ax.set_ylim(-0.9, height + 0.1)
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(outdir / "matmul_shapes.svg", transparent=True, metadata={"Date": None})
+    save(fig, outdir, "matmul_shapes")
 
 
 if __name__ == "__main__":
