@@ -10,6 +10,8 @@ import re
 import sys
 from pathlib import Path
 
+import graphviz
+
 from _demo_run import data, train
 import autodiff.functional as F
 from autodiff import viz
@@ -17,7 +19,7 @@ from autodiff import viz
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)")
 
 
-def one_row_per_layer(g) -> None:
+def one_row_per_layer(g: graphviz.Digraph) -> None:
     """Give every layer a row of its own (a new row starts at each Relu), rows stacked top to bottom."""
     edges = [m.groups() for m in map(EDGE.match, g.body) if m]
     relus = [m.group(1) for m in re.finditer(r"^\s*(\w+) \[label=Relu\b", "".join(g.body), re.M)]

@@ -7,15 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from _demo_run import OPTIMIZERS, accuracy, data, train  # noqa: E402
-import autodiff.functional as F  # noqa: E402
-from autodiff import Tensor, no_grad  # noqa: E402
+from _demo_run import OPTIMIZERS, accuracy, data, train
+from _style import figure, save
+import autodiff.functional as F
+from autodiff import Tensor, no_grad
 
 GRID = 80  # points per side of the probability map
 
@@ -39,9 +36,7 @@ def main(outdir: Path) -> None:
     }
     (outdir / "demo_training.json").write_text(json.dumps(source) + "\n")
 
-    plt.rcParams["svg.hashsalt"] = "demo_training"
-    plt.style.use("dark_background")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1, 1.3]})
+    fig, (left, right) = figure("demo_training", (11, 4.2), ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
     for (name, curve), colour in zip(source["losses"].items(), ("#f0a030", "#9a9aa0")):
         left.plot(np.arange(1, len(curve) + 1), curve, color=colour, linewidth=2, label=name)
     left.set_yscale("log")
@@ -57,8 +52,7 @@ def main(outdir: Path) -> None:
     right.set_aspect("equal")
     right.set_xticks([])
     right.set_yticks([])
-    fig.tight_layout()
-    fig.savefig(outdir / "demo_training.svg", transparent=True, metadata={"Date": None})
+    save(fig, outdir, "demo_training")
 
 
 if __name__ == "__main__":
