@@ -58,9 +58,13 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         ctx = cls.__new__(cls)
         ctx.saved_tensors = ()
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        needs = [isinstance(x, Tensor) and x._requires_grad for x in inputs]
-        ctx.needs_input_grad = needs = tuple(needs) if _grad_enabled else (False,) * len(inputs)
+        arrays, needs, parents = [], [], []  # one loop: this runs for every op, so it is the engine's hot path
+        for x in inputs:
+            is_tensor = isinstance(x, Tensor)
+            arrays.append(x.data if is_tensor else x)
+            needs.append(need := is_tensor and x._requires_grad and _grad_enabled)
+            parents.append(x if need else None)
+        ctx.needs_input_grad = needs = tuple(needs)
         try:
             out = cls.forward(ctx, *arrays, **params)
         except (IndexError, ValueError, TypeError) as err:
@@ -69,7 +73,7 @@ class Function:
             raise kind(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from err
         result = Tensor._make(out)
         if True in needs:
-            ctx.parents = tuple(x if n else None for x, n in zip(inputs, needs))
+            ctx.parents = tuple(parents)
             result._requires_grad = True
             result.grad_fn = ctx
         if _forward_ad_level:
@@ -97,11 +101,9 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
 
     # 1. Count how often each tensor is used as an input (iterative DFS: no recursion limit).
     uses: dict[int, int] = {}
-    stack = [root]
+    stack = [root] if root.grad_fn is not None else []
     while stack:
         fn = stack.pop().grad_fn
-        if fn is None:
-            continue
         if fn.saved_tensors is None:
             raise RuntimeError(
                 f"backward(): {type(fn).__name__} was already backpropagated through and its "
@@ -109,43 +111,58 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             )
         for x in fn.parents:
             if x is not None:
-                n = uses.get(id(x))
-                if n is None:
-                    uses[id(x)] = 1
-                    stack.append(x)
+                k = id(x)
+                if k in uses:
+                    uses[k] += 1
                 else:
-                    uses[id(x)] = n + 1
+                    uses[k] = 1
+                    if x.grad_fn is not None:
+                        stack.append(x)
 
     # 2. Propagate: a tensor is ready once every use has sent its gradient back.
     grads = {id(root): grad}
     ready = [root]
+    kept: set[int] = set()  # arrays that became some tensor's .grad
     while ready:
         t = ready.pop()
         g = grads.pop(id(t))
         fn = t.grad_fn
         if fn is None or t.retains_grad:
-            t.grad = g.copy() if t.grad is None else _add(t.grad, g)  # own, writable: g may be shared
-        if fn is None:
-            continue
-        input_grads = type(fn).backward(fn, g)
-        if not isinstance(input_grads, tuple):
+            t.grad = _keep(t.grad, g, kept)
+            if fn is None:
+                continue
+        input_grads, parents = type(fn).backward(fn, g), fn.parents  # type(): backward may be a staticmethod
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        if len(input_grads) != len(fn.parents):
+        if len(input_grads) != len(parents):
             raise RuntimeError(
-                f"{type(fn).__name__}.backward returned {len(input_grads)} gradients "
-                f"for {len(fn.parents)} inputs"
+                f"{type(fn).__name__}.backward returned {len(input_grads)} gradients for {len(parents)} inputs"
             )
-        for i, (x, gx) in enumerate(zip(fn.parents, input_grads)):
+        for i, x in enumerate(parents):
             if x is None:
                 continue
-            gx = np.zeros_like(x.data) if gx is None else _conform(gx, x, fn, i)
+            gx, data = input_grads[i], x.data
+            if gx is None:
+                gx = np.zeros_like(data)
+            elif type(gx) is not np.ndarray or gx.shape != data.shape or gx.dtype != data.dtype:
+                gx = _conform(gx, x, fn, i)
             k = id(x)
             grads[k] = _add(grads[k], gx) if k in grads else gx
-            uses[k] -= 1
-            if uses[k] == 0:
+            n = uses[k] = uses[k] - 1
+            if n == 0:
                 ready.append(x)
         if not retain_graph:
             fn.saved_tensors = None
+
+
+def _keep(old: np.ndarray | None, g: np.ndarray, kept: set[int]) -> np.ndarray:
+    """The new .grad: accumulated, or g itself unless it is a view or already some other .grad."""
+    if old is not None:
+        return _add(old, g)
+    if g.base is not None or id(g) in kept:
+        g = g.copy()
+    kept.add(id(g))
+    return g
 
 
 def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -156,29 +173,24 @@ def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _conform(grad: Any, x: Tensor, fn: Function, i: int) -> np.ndarray:
     """Fit an op's gradient to its input: an ndarray, summed over broadcast axes, in x's dtype."""
-    if type(grad) is not np.ndarray:
-        grad = np.asarray(grad)
+    grad = np.asarray(grad)
     shape = x.data.shape
     if grad.shape != shape:
         grad = _unbroadcast(grad, shape, fn, i)
-    if grad.dtype != x.data.dtype:
-        grad = grad.astype(x.data.dtype)
-    return grad
+    return grad.astype(x.data.dtype, copy=False)
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int) -> np.ndarray:
     """Sum `grad` over the axes that broadcasting added to or stretched in `shape`."""
     lead = grad.ndim - len(shape)
-    try:
-        ok = lead >= 0 and np.broadcast_shapes(shape, grad.shape) == grad.shape
-    except ValueError:
-        ok = False
-    if not ok:
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
         raise ValueError(
             f"{type(fn).__name__}.backward returned a gradient of shape {grad.shape} "
             f"for input {i} of shape {shape}"
         )
     stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
+    if not stretched:  # the common case, a bias: only leading axes were added
+        return grad.sum(axis=tuple(range(lead)))
     return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
 
