@@ -48,7 +48,7 @@ def slides_of(deck: Path) -> list[str]:
     text = deck.read_text(encoding="utf-8")
     lines = text.split("\n")
     inside = {i for f in fences(deck) for i in range(f.line - 1, f.body_end + 1)}
-    start = text[3:].index("\n---\n") + 2  # the line closing the front matter
+    start = lines.index("---", 1)  # the line closing the front matter
     cuts = [start] + [i for i in range(start + 1, len(lines)) if lines[i] == "---" and i not in inside]
     return ["\n".join(lines[a + 1 : b]) for a, b in zip(cuts, cuts[1:] + [len(lines)])]
 
@@ -100,14 +100,19 @@ def test_front_matter_follows_the_convention(deck: Path) -> None:
     assert "jupyter" not in meta, f"{deck.name}: a jupyter: block in the front matter (jupytext --set-formats?)"
 
 
-@by_deck(DECKS)
-def test_every_content_slide_has_speaker_notes(deck: Path) -> None:
+def slides_without_notes(deck: Path) -> list[str]:
     missing = []
     for n, slide in enumerate(slides_of(deck), start=1):
         comments = re.findall(r"<!--(.*?)-->", slide, re.S)
         content = re.sub(r"<!--.*?-->", "", slide, flags=re.S).strip()
         if content and not any(is_note(c) for c in comments):
             missing.append(f"slide {n} ({content.splitlines()[0][:50]!r})")
+    return missing
+
+
+@by_deck(DECKS)
+def test_every_content_slide_has_speaker_notes(deck: Path) -> None:
+    missing = slides_without_notes(deck)
     assert not missing, f"{deck.name}: no speaker note (an HTML comment in full sentences) on " + ", ".join(missing)
 
 
@@ -190,6 +195,11 @@ def test_orphans_on_either_side_fail_the_pairing(tmp_path: Path) -> None:
     assert "08-gone.ipynb has no deck" in found and "09-demo.md has no notebook" in found
 
 
-def test_speaker_note_detection() -> None:
+def test_speaker_note_detection(tmp_path: Path) -> None:
     assert not is_note("\nheader: Backward\n_footer: ''\n")
     assert is_note("\nNow we walk the graph backwards, from the loss to every leaf.\n")
+    deck = write_deck(tmp_path, (
+        "<!-- _paginate: false -->\n\n# Title\n\n<!-- Welcome. -->\n\n---\n\n<!-- header: Two -->\n\n"
+        "## Two\n\n```python\nx = 1\n---\n```\n\n---\n\n## Three\n\n<!-- Three, said aloud. -->\n"
+    ))
+    assert slides_without_notes(deck) == ["slide 2 ('## Two')"]
