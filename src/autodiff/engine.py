@@ -95,7 +95,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             )
         grad = np.ones_like(root.data)
     else:
-        grad = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        grad = np.array(getattr(grad, "data", grad), dtype=root.dtype)  # a copy: it may become a .grad
         if grad.shape != root.shape:
             raise ValueError(f"backward(): grad has shape {grad.shape}, output has {root.shape}")
 
@@ -189,7 +189,7 @@ def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int)
             f"for input {i} of shape {shape}"
         )
     stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
-    if not stretched:  # the common case, a bias: only leading axes were added
+    if shape and not stretched:  # the common case, a bias: only leading axes were added
         return grad.sum(axis=tuple(range(lead)))
     return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 

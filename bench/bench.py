@@ -1,0 +1,626 @@
+"""How fast is autodiff? The same workloads, in one run, for NumPy by hand, autodiff and its peers.
+
+    python bench/bench.py                    # full run: table on stdout, bench/results.json, bench/results.md
+    python bench/bench.py --quick            # small sizes, few repeats: checks that everything runs
+    python bench/bench.py --libs numpy,autodiff,torch --threads 1
+
+Workloads (issue 5):
+  A  one MLP training step, 256x784 -> 256 (tanh) -> 10, softmax cross-entropy, float64 and float32
+  B  a chain of 1,000 elementwise ops (x * w, + b, relu, repeated) on a 10-element vector, forward + backward
+  C  the same chain 1,000,000 ops deep (100,000 for the slow peers), in a fresh process: time and peak memory
+  D  a tiny MLP, 2-16-16-1 (relu) on 100 points, mean squared error: the live demo's regime
+Every time is the median of samples taken round-robin across the libraries, so that load on a
+shared machine hits them all alike. Ratios are to NumPy by hand, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Before NumPy loads: one thread for every library, and no OpenBLAS tuning variables
+# (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE slow NumPy down on this machine).
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+WAS_SET = {v: os.environ.pop(v) for v in OPENBLAS_VARS if v in os.environ}
+THREADS = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "1"
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = THREADS
+os.environ["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen={'false' if THREADS == '1' else 'true'} intra_op_parallelism_threads={THREADS}"
+
+# glibc's malloc hands freed heap back to the OS by thresholds that adapt to the process's history,
+# so a step's time depended on which library ran before it (up to 1.5x from ~1,100 page faults per
+# step on workload A). Pin them, the same for every library.
+MALLOC = {"M_TRIM_THRESHOLD": (-1, 256 << 20), "M_MMAP_THRESHOLD": (-3, 32 << 20)}
+if sys.platform == "linux":
+    import ctypes
+
+    _libc = ctypes.CDLL(None)
+    MALLOC_PINNED = all(_libc.mallopt(param, value) == 1 for param, value in MALLOC.values())
+else:
+    MALLOC_PINNED = False
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+LIBS = ["numpy", "autodiff", "torch", "mygrad", "autograd", "jax", "jax.jit", "micrograd"]
+PACKAGE = {"numpy": "numpy", "autodiff": "autodiff", "jax.jit": "jax"}
+DEPTH = {"numpy": 1_000_000, "autodiff": 1_000_000, "torch": 1_000_000, "micrograd": 10_000}  # others: 100,000
+GOALS = {"A f64": 1.05, "A f32": 1.05, "B": 2.5, "C": 0.8, "D": 1.8}
+Grads = list[np.ndarray]
+
+
+# The workloads' data: NumPy arrays from fixed seeds, the same for every library. ------------
+
+
+def mlp_data(sizes: list[int], batch: int, dtype: type, loss: str, seed: int = 0) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    params = []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        params += [rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_out)), rng.normal(0, 0.1, n_out)]
+    X = rng.normal(size=(batch, sizes[0]))
+    y = rng.integers(0, sizes[-1], batch) if loss == "ce" else rng.choice([-1.0, 1.0], (batch, 1))
+    cast = [a.astype(dtype) for a in params]
+    return {"params": cast, "X": X.astype(dtype), "y": y if loss == "ce" else y.astype(dtype)}
+
+
+def chain_data(n_ops: int, seed: int = 1) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    return {"x": rng.uniform(0.5, 1.5, 10), "w": rng.uniform(0.98, 1.0, 10), "b": rng.uniform(0, 0.02, 10),
+            "cycles": n_ops // 3}
+
+
+# NumPy by hand: the same arithmetic with no engine. -----------------------------------------
+
+
+def numpy_mlp(d: dict[str, Any], act: str, loss: str) -> Callable[[], Grads]:
+    params, X, y = d["params"], d["X"], d["y"]
+
+    def step() -> Grads:
+        hs, h = [], X
+        for i in range(0, len(params), 2):
+            hs.append(h)
+            h = h @ params[i] + params[i + 1]
+            if i + 2 < len(params):
+                h = np.tanh(h) if act == "tanh" else np.maximum(h, 0)
+        if loss == "ce":
+            logp = h - np.log(np.exp(h - h.max(1, keepdims=True)).sum(1, keepdims=True)) - h.max(1, keepdims=True)
+            _ = -logp[np.arange(len(y)), y].mean()
+            g = np.exp(logp)
+            g[np.arange(len(y)), y] -= 1
+            g /= len(y)
+        else:
+            _ = ((h - y) ** 2).mean()
+            g = (h - y) * (2 / h.size)
+        grads: Grads = []
+        for i in reversed(range(0, len(params), 2)):
+            x = hs.pop()
+            grads[:0] = [x.T @ g, g.sum(0)]
+            if i:
+                g = g @ params[i].T
+                g = g * (1 - x * x) if act == "tanh" else g * (x > 0)
+        return grads
+
+    return step
+
+
+def numpy_chain(d: dict[str, Any]) -> Callable[[], Grads]:
+    x, w, b = d["x"], d["w"], d["b"]
+
+    def step() -> Grads:
+        y, masks = x, []
+        for _ in range(d["cycles"]):
+            y = y * w + b
+            masks.append(y > 0)
+            y = np.maximum(y, 0)
+        _ = y.sum()
+        g = np.ones_like(y)
+        for m in reversed(masks):
+            g = g * m * w
+        return [g]
+
+    return step
+
+
+# The libraries under test: each gives a step() (forward + backward) and its gradients as NumPy. ----
+
+
+class Lib:
+    name = "?"
+
+    def mlp(self, d: dict[str, Any], act: str, loss: str) -> Callable[[], Any]:
+        raise NotImplementedError
+
+    def chain(self, d: dict[str, Any]) -> Callable[[], Any]:
+        raise NotImplementedError
+
+    def to_numpy(self, grads: Any) -> Grads:
+        return [np.asarray(g) for g in grads]
+
+
+class NumpyByHand(Lib):
+    name = "numpy"
+    mlp = staticmethod(numpy_mlp)
+    chain = staticmethod(numpy_chain)
+
+
+def _layers(h: Any, params: list[Any], act: Callable[[Any], Any]) -> Any:
+    """h @ W + b per layer, `act` between layers: one text for every library with NumPy's operators."""
+    for i in range(0, len(params), 2):
+        h = h @ params[i] + params[i + 1]
+        if i + 2 < len(params):
+            h = act(h)
+    return h
+
+
+def _chain(y: Any, w: Any, b: Any, cycles: int, relu: Callable[[Any], Any]) -> Any:
+    for _ in range(cycles):
+        y = relu(y * w + b)
+    return y.sum()
+
+
+class Autodiff(Lib):
+    """autodiff speaks PyTorch's words (Tensor, requires_grad, backward, .grad, F.*): one text serves both."""
+
+    name = "autodiff"
+
+    def __init__(self) -> None:
+        import autodiff
+        import autodiff.functional as F
+
+        self.tensor, self.F = autodiff.Tensor, F
+
+    def mlp(self, d: dict[str, Any], act: str, loss: str) -> Callable[[], Any]:
+        F = self.F
+        params = [self.tensor(p, requires_grad=True) for p in d["params"]]
+        X, y = self.tensor(d["X"]), self.tensor(d["y"])
+        activation = F.tanh if act == "tanh" else F.relu
+
+        def step() -> list[Any]:
+            for p in params:
+                p.grad = None
+            out = _layers(X, params, activation)
+            (F.cross_entropy(out, y) if loss == "ce" else F.mse_loss(out, y)).backward()
+            return [p.grad for p in params]
+
+        return step
+
+    def chain(self, d: dict[str, Any]) -> Callable[[], Any]:
+        x, w, b = self.tensor(d["x"], requires_grad=True), self.tensor(d["w"]), self.tensor(d["b"])
+
+        def step() -> list[Any]:
+            x.grad = None
+            _chain(x, w, b, d["cycles"], self.F.relu).backward()
+            return [x.grad]
+
+        return step
+
+
+class Torch(Autodiff):
+    name = "torch"
+
+    def __init__(self) -> None:
+        import torch
+
+        torch.set_num_threads(int(THREADS))
+        self.tensor, self.F = torch.tensor, torch.nn.functional
+
+    def to_numpy(self, grads: Any) -> Grads:
+        return [g.numpy() for g in grads]
+
+
+class MyGrad(Lib):
+    name = "mygrad"
+
+    def __init__(self) -> None:
+        import mygrad
+
+        self.mg = mygrad
+
+    def mlp(self, d: dict[str, Any], act: str, loss: str) -> Callable[[], Any]:
+        mg = self.mg
+        params = [mg.tensor(p) for p in d["params"]]
+        X, y = mg.tensor(d["X"], constant=True), d["y"]
+        activation = mg.tanh if act == "tanh" else mg.nnet.relu
+
+        def step() -> list[Any]:
+            out = _layers(X, params, activation)
+            if loss == "ce":
+                L = -mg.nnet.logsoftmax(out)[np.arange(len(y)), y].mean()
+            else:
+                L = ((out - y) ** 2).mean()
+            L.backward()
+            return [p.grad for p in params]
+
+        return step
+
+    def chain(self, d: dict[str, Any]) -> Callable[[], Any]:
+        mg = self.mg
+        x, w, b = mg.tensor(d["x"]), mg.tensor(d["w"], constant=True), mg.tensor(d["b"], constant=True)
+
+        def step() -> list[Any]:
+            _chain(x, w, b, d["cycles"], mg.nnet.relu).backward()
+            return [x.grad]
+
+        return step
+
+
+class HipsAutograd(Lib):
+    """HIPS autograd and JAX: a loss is a function of the parameters, differentiated by grad()."""
+
+    name = "autograd"
+
+    def __init__(self) -> None:
+        import autograd
+        import autograd.numpy as anp
+        from autograd.scipy.special import logsumexp
+
+        self.np, self.value_and_grad, self.logsumexp = anp, autograd.value_and_grad, logsumexp
+
+    def relu(self, h: Any) -> Any:
+        return self.np.maximum(h, 0)
+
+    def compile(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        return self.value_and_grad(f)
+
+    def mlp(self, d: dict[str, Any], act: str, loss: str) -> Callable[[], Any]:
+        xp = self.np
+        activation = xp.tanh if act == "tanh" else self.relu
+
+        def loss_fn(params: list[Any], X: Any, y: Any) -> Any:
+            out = _layers(X, params, activation)
+            if loss == "ce":
+                logp = out - self.logsumexp(out, axis=1, keepdims=True)
+                return -xp.mean(logp[xp.arange(len(y)), y])
+            return xp.mean((out - y) ** 2)
+
+        f, params, X, y = self.compile(loss_fn), [self.array(p) for p in d["params"]], self.array(d["X"]), self.array(d["y"])
+        return lambda: self.sync(f(params, X, y)[1])
+
+    def chain(self, d: dict[str, Any]) -> Callable[[], Any]:
+        def f(x: Any, w: Any, b: Any) -> Any:
+            return _chain(x, w, b, d["cycles"], self.relu)
+
+        g, x, w, b = self.compile(f), self.array(d["x"]), self.array(d["w"]), self.array(d["b"])
+        return lambda: [self.sync(g(x, w, b)[1])]
+
+    def array(self, a: np.ndarray) -> Any:
+        return a
+
+    def sync(self, out: Any) -> Any:
+        return out
+
+
+class Jax(HipsAutograd):
+    name = "jax"
+
+    def __init__(self) -> None:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        self.jax, self.np, self.logsumexp = jax, jax.numpy, jax.scipy.special.logsumexp
+
+    def compile(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        return self.jax.value_and_grad(f)
+
+    def relu(self, h: Any) -> Any:
+        return self.jax.nn.relu(h)
+
+    def array(self, a: np.ndarray) -> Any:
+        return self.jax.device_put(a)
+
+    def sync(self, out: Any) -> Any:
+        return self.jax.block_until_ready(out)
+
+
+class JaxJit(Jax):
+    name = "jax.jit"
+
+    def compile(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        return self.jax.jit(self.jax.value_and_grad(f))
+
+
+class Micrograd(Lib):
+    """Scalars only: an op on a vector is one Value op per element. No tanh: the chain and D use relu."""
+
+    name = "micrograd"
+
+    def __init__(self) -> None:
+        from micrograd.engine import Value
+
+        self.Value = Value
+
+    def mlp(self, d: dict[str, Any], act: str, loss: str) -> Callable[[], Any]:
+        if act != "relu" or loss != "mse":
+            raise NotImplementedError("micrograd has no tanh and no softmax (and ~50M scalar ops would take hours)")
+        Value = self.Value
+        params = [np.vectorize(Value, otypes=[object])(p) for p in d["params"]]
+        X, y = d["X"].tolist(), d["y"][:, 0].tolist()
+
+        def step() -> list[Any]:
+            for p in params:
+                for v in p.flat:
+                    v.grad = 0
+            total = Value(0.0)
+            for xi, yi in zip(X, y):
+                h = xi
+                for i in range(0, len(params), 2):
+                    W, b = params[i], params[i + 1]
+                    h = [sum((h[j] * W[j, k] for j in range(W.shape[0])), b[k]) for k in range(W.shape[1])]
+                    if i + 2 < len(params):
+                        h = [v.relu() for v in h]
+                total = total + (h[0] - yi) ** 2
+            (total * (1 / len(X))).backward()
+            return params
+
+        return step
+
+    def chain(self, d: dict[str, Any]) -> Callable[[], Any]:
+        x = [self.Value(v) for v in d["x"].tolist()]
+        w, b = d["w"].tolist(), d["b"].tolist()
+
+        def step() -> list[Any]:
+            y = x
+            for v in x:
+                v.grad = 0
+            for _ in range(d["cycles"]):
+                y = [(yi * wi + bi).relu() for yi, wi, bi in zip(y, w, b)]
+            sum(y, self.Value(0.0)).backward()
+            return [x]
+
+        return step
+
+    def to_numpy(self, grads: Any) -> Grads:
+        return [np.vectorize(lambda v: v.grad, otypes=[float])(np.asarray(g, dtype=object)) for g in grads]
+
+
+LIB_CLASSES: dict[str, type[Lib]] = {c.name: c for c in (NumpyByHand, Autodiff, Torch, MyGrad, HipsAutograd, Jax, JaxJit, Micrograd)}
+
+
+# Measuring. ----------------------------------------------------------------------------------
+
+
+def max_diff(grads: Grads, ref: Grads) -> tuple[float, float]:
+    """Largest absolute difference from the reference gradients, and the same relative to their scale."""
+    diff = max(float(np.max(np.abs(np.asarray(g, dtype=np.float64) - r))) for g, r in zip(grads, ref))
+    scale = max(float(np.max(np.abs(r))) for r in ref)
+    return diff, diff / scale
+
+
+def timed_round_robin(steps: dict[str, Callable[[], Any]], rounds: int, sample_time: float) -> dict[str, float]:
+    """Median seconds per call of each step; each round takes one sample of every step in turn."""
+    numbers = {}
+    for name, step in steps.items():
+        step()
+        t = time.process_time()
+        step()
+        numbers[name] = max(1, int(sample_time / max(time.process_time() - t, 1e-9)))
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            t = time.process_time()
+            for _ in range(numbers[name]):
+                step()
+            samples[name].append((time.process_time() - t) / numbers[name])
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def run_workload(label: str, libs: dict[str, Lib], build: Callable[[Lib], Callable[[], Any]], rounds: int,
+                 sample_time: float, tol: float, per: int = 1) -> list[dict[str, Any]]:
+    """Check every library's gradients against NumPy by hand, then time them all round-robin."""
+    rows, steps = {}, {}
+    ref = libs["numpy"].to_numpy(build(libs["numpy"])())
+    for name, lib in libs.items():
+        row = rows[name] = {"workload": label, "lib": name}
+        try:
+            step = build(lib)
+            diff, rel = max_diff(lib.to_numpy(step()), ref)
+        except (NotImplementedError, RecursionError) as err:
+            row["note"] = f"{type(err).__name__}: {err}"[:120]
+            continue
+        row["max_abs_grad_diff"] = diff
+        if rel > tol:
+            row["note"] = f"gradients differ from NumPy by hand (relative {rel:.1e})"
+        steps[name] = step
+        print(f"  {label:6s} {name:10s} max |grad - numpy| = {diff:.2e}", flush=True)
+    times = timed_round_robin(steps, rounds, sample_time)
+    for name, t in times.items():
+        rows[name].update(seconds=t, us_per_op=t / per * 1e6, ratio=t / times["numpy"])
+    return list(rows.values())
+
+
+def depth_child(lib_name: str, n_ops: int) -> None:
+    """Run in a fresh process: build the chain n_ops deep, backward; print time and peak memory as JSON."""
+    lib = LIB_CLASSES[lib_name]()
+    step = lib.chain(chain_data(n_ops))
+    clear = Path("/proc/self/clear_refs")
+    clear.write_text("5")  # reset the peak resident size (VmHWM) to the current size
+    rss0 = _status_kb("VmRSS")
+    t = time.process_time()
+    try:
+        grads = lib.to_numpy(step())
+    except RecursionError as err:
+        print(json.dumps({"error": f"RecursionError: {err}"}))
+        return
+    seconds = time.process_time() - t
+    peak = _status_kb("VmHWM") - rss0
+    finite = all(np.isfinite(g).all() for g in grads)
+    print(json.dumps({"seconds": seconds, "kb_per_op": peak / n_ops, "finite": finite}))
+
+
+def _status_kb(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+def run_depth(libs: list[str], quick: bool) -> list[dict[str, Any]]:
+    rows = []
+    for name in libs:
+        if name == "jax.jit":
+            rows.append({"workload": "C", "lib": name, "note": "skipped: compiling a 100,000-op program takes minutes"})
+            continue
+        n = 3_000 if quick else DEPTH.get(name, 100_000)
+        cmd = [sys.executable, __file__, "--depth-child", name, str(n), "--threads", THREADS]
+        row: dict[str, Any] = {"workload": "C", "lib": name, "depth": n}
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            result = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
+                "error": (out.stderr.strip().splitlines() or ["crashed"])[-1][:120]}
+        except subprocess.TimeoutExpired:
+            result = {"error": "timed out after 600 s"}
+        if "error" in result:
+            row["note"] = result["error"]
+        else:
+            row.update(seconds=result["seconds"], us_per_op=result["seconds"] / n * 1e6, kb_per_op=result["kb_per_op"])
+            if not result["finite"]:
+                row["note"] = "non-finite gradient"
+        summary = row.get("note") or "{us_per_op:.2f} us/op, {kb_per_op:.3f} KB/op".format(**row)
+        print(f"  C      {name:10s} depth {n:>9,}: {summary}", flush=True)
+        rows.append(row)
+    base = next((r for r in rows if r["lib"] == "numpy" and "us_per_op" in r), None)
+    for r in rows:
+        if base and "us_per_op" in r:
+            r["ratio"] = r["us_per_op"] / base["us_per_op"]
+    return rows
+
+
+# The record: environment, table, JSON. ------------------------------------------------------
+
+
+def environment(libs: list[str], skipped: dict[str, str]) -> dict[str, Any]:
+    from threadpoolctl import threadpool_info
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    versions = {}
+    for name in libs:
+        module = __import__(PACKAGE.get(name, name))
+        versions[name] = getattr(module, "__version__", "?")
+    blas = [{k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
+            for p in threadpool_info()]
+    for p in blas:
+        p["filepath"] = Path(p["filepath"]).name
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+        "versions": versions, "blas": blas, "threads": int(THREADS),
+        "openblas_vars_unset": {v: WAS_SET.get(v) for v in OPENBLAS_VARS},
+        "malloc": {k: v for k, (_, v) in MALLOC.items()} if MALLOC_PINNED else "glibc defaults",
+        "skipped": skipped,
+        "notes": "medians of round-robin samples; gc on; ratios to NumPy by hand in the same run",
+    }
+
+
+def fmt_row(r: dict[str, Any]) -> list[str]:
+    if "seconds" not in r:
+        return [r["workload"], r["lib"], "-", "-", "-", "-", r.get("note", "")]
+    value = f"{r['us_per_op']:.2f} µs/op" if r["workload"] in ("B", "C") else f"{r['seconds'] * 1e3:.3f} ms"
+    extra = f"{r['kb_per_op']:.3f} KB/op, depth {r['depth']:,}" if r["workload"] == "C" else ""
+    diff = f"{r['max_abs_grad_diff']:.1e}" if "max_abs_grad_diff" in r else "-"
+    return [r["workload"], r["lib"], value, f"{r['ratio']:.2f}", diff, extra, r.get("note", "")]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ["workload", "library", "median", "× NumPy", "max Δgrad", "memory", "note"]
+    lines = [head] + [fmt_row(r) for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = ["| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |" for line in lines]
+    out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(out)
+
+
+def goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """autodiff against each of issue 5's goals."""
+    ours = {r["workload"]: r for r in rows if r["lib"] == "autodiff"}
+    torch_c = next((r for r in rows if r["workload"] == "C" and r["lib"] == "torch" and "us_per_op" in r), None)
+    out = []
+    for key, limit in GOALS.items():
+        r = ours.get(key, {})
+        value = r.get("us_per_op") if key == "B" else r.get("kb_per_op") if key == "C" else r.get("ratio")
+        unit = "µs/op" if key == "B" else "KB/op" if key == "C" else "× NumPy"
+        ok = value is not None and value <= limit
+        if key == "C" and ok and torch_c:
+            ok = r["us_per_op"] <= torch_c["us_per_op"]
+        out.append({"goal": key, "limit": limit, "unit": unit, "value": value, "met": ok})
+    return out
+
+
+def goal_line(g: dict[str, Any]) -> str:
+    value = "-" if g["value"] is None else f"{g['value']:.3g}"
+    return f"- {g['goal']}: {value} {g['unit']} (goal ≤ {g['limit']}): {'met' if g['met'] else 'NOT met'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke test)")
+    parser.add_argument("--libs", default=",".join(LIBS), help=f"comma-separated, from {LIBS}")
+    parser.add_argument("--threads", default="1", help="threads for every library (read before NumPy loads)")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json and results.md")
+    parser.add_argument("--depth-child", nargs=2, metavar=("LIB", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.depth_child:
+        return depth_child(args.depth_child[0], int(args.depth_child[1]))
+
+    wanted = ["numpy"] + [n for n in args.libs.split(",") if n and n != "numpy"]
+    libs, skipped = {}, {}
+    for name in wanted:
+        if name not in LIB_CLASSES:
+            parser.error(f"unknown library {name!r}; choose from {LIBS}")
+        if importlib.util.find_spec(PACKAGE.get(name, name)) is None:
+            skipped[name] = f"not installed (pip install {PACKAGE.get(name, name)})"
+            continue
+        libs[name] = LIB_CLASSES[name]()
+    for name, why in skipped.items():
+        print(f"skipping {name}: {why}")
+    env = environment(list(libs), skipped)
+    print(f"{env['cpu']}, {env['threads']} thread(s); NumPy {env['numpy']}, BLAS "
+          + ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in env["blas"]))
+    print("OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for this run"
+          + (f" (they were set: {WAS_SET})" if WAS_SET else " (neither was set)"))
+
+    quick = args.quick
+    rounds, sample = (3, 0.005) if quick else (15, 0.1)
+    big = [784, 256, 10] if not quick else [64, 32, 10]
+    rows = []
+    for dtype, tol in ((np.float64, 1e-9), (np.float32, 1e-4)):
+        d = mlp_data(big, 256 if not quick else 32, dtype, "ce")
+        rows += run_workload("A f64" if dtype is np.float64 else "A f32", libs,
+                             lambda lib: lib.mlp(d, "tanh", "ce"), rounds, sample, tol)
+    n_ops = 1000 if not quick else 99
+    rows += run_workload("B", libs, lambda lib: lib.chain(chain_data(n_ops)), rounds, sample, 1e-9, per=n_ops)
+    rows += run_depth(list(libs), quick)
+    d_small = mlp_data([2, 16, 16, 1], 100, np.float64, "mse")
+    rows += run_workload("D", libs, lambda lib: lib.mlp(d_small, "relu", "mse"), rounds, sample, 1e-9)
+
+    result = {"quick": quick, "environment": env, "rows": rows, "goals": goals(rows)}
+    text = table(rows)
+    goal_lines = "\n".join(goal_line(g) for g in result["goals"])
+    print("\n" + text + "\n\nautodiff against the goals of issue 5:\n" + goal_lines)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+    (args.out / "results.md").write_text(markdown(env, text, goal_lines))
+
+
+def markdown(env: dict[str, Any], text: str, goal_lines: str) -> str:
+    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['filepath']})" for b in env["blas"])
+    peers = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
+    return (f"# Benchmark results\n\nWritten by `python bench/bench.py`. {env['cpu']} ({env['cores']} cores), "
+            f"{env['threads']} thread(s) for every library; Python {env['python']}, NumPy {env['numpy']}, BLAS {blas}; "
+            f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for the run. Versions: {peers}.\n"
+            f"Times are medians; × NumPy is the ratio to the same computation written by hand in NumPy, in the same run.\n\n"
+            f"{text}\n\nautodiff against the goals of issue 5:\n\n{goal_lines}\n")
+
+
+if __name__ == "__main__":
+    main()

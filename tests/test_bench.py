@@ -1,0 +1,56 @@
+"""The benchmark runs and writes its table: shape and gradient agreement, never speed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
+WORKLOADS = ["A f64", "A f32", "B", "C", "D"]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, str]:
+    out = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--libs", "numpy,autodiff", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads((out / "results.json").read_text()), (out / "results.md").read_text(), done.stdout
+
+
+def test_every_workload_has_a_row_per_library(quick_run: tuple[dict, str, str]) -> None:
+    result, _, _ = quick_run
+    cells = {(r["workload"], r["lib"]): r for r in result["rows"]}
+    assert sorted(cells) == sorted((w, lib) for w in WORKLOADS for lib in ("numpy", "autodiff"))
+    for (workload, lib), row in cells.items():
+        assert row["seconds"] > 0 and row["us_per_op"] > 0, row
+        assert row["ratio"] == pytest.approx(row["seconds"] / cells[workload, "numpy"]["seconds"], rel=1e-9)
+        assert "note" not in row, row
+    for workload in ("A f64", "B", "D"):
+        assert cells[workload, "autodiff"]["max_abs_grad_diff"] < 1e-10
+    assert cells["A f32", "autodiff"]["max_abs_grad_diff"] < 1e-4
+    assert cells["C", "autodiff"]["kb_per_op"] > 0
+
+
+def test_goals_and_environment_are_recorded(quick_run: tuple[dict, str, str]) -> None:
+    result, markdown, stdout = quick_run
+    assert [g["goal"] for g in result["goals"]] == WORKLOADS
+    assert all(g["value"] is not None and isinstance(g["met"], bool) for g in result["goals"])
+    env = result["environment"]
+    assert env["threads"] == 1 and env["blas"] and env["numpy"]
+    assert set(env["openblas_vars_unset"]) == {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
+    assert "OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for this run" in stdout
+    header = "| workload | library"
+    assert header in stdout and header in markdown
+    assert markdown.count("\n| ") == len(result["rows"]) + 1  # header + one line per row
+
+
+def test_an_unknown_library_is_refused_by_name() -> None:
+    done = subprocess.run([sys.executable, str(BENCH), "--quick", "--libs", "nosuchlib"], capture_output=True, text=True)
+    assert done.returncode != 0 and "unknown library 'nosuchlib'" in done.stderr
