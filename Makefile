@@ -76,7 +76,8 @@ sync: $(VENV_OK) ## after editing a notebook in Jupyter: bring the edit back int
 
 lab: $(VENV_OK) ## open the notebooks in JupyterLab on 127.0.0.1 (installs the `lab` extra once)
 	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install -e ".[dev,lab]"
-	$(VENV)/bin/jupyter-lab --ip=127.0.0.1 --notebook-dir=notebooks
+	$(VENV)/bin/jupyter-lab --ip=127.0.0.1 --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(VENV_OK) ## run bench/bench.py: the speed table against NumPy by hand and the peers
 	$(PY) bench/bench.py
