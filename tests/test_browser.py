@@ -64,17 +64,22 @@ IMAGES_JS = """async () => {
 }"""
 
 
+def unavailable(reason: str) -> None:
+    """Skip, or fail where the browser check is required (CI)."""
+    if os.environ.get("AUTODIFF_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"AUTODIFF_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
 def chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path:
-        return path
-    if os.environ.get("AUTODIFF_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"AUTODIFF_REQUIRE_BROWSER=1 but no chromium on PATH: {INSTALL}")
-    pytest.skip(f"no chromium: {INSTALL} (and `make setup` for playwright)")
+    if not path:
+        unavailable(f"no chromium on PATH: {INSTALL}")
+    return path
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """All decks with the bare template (every slide visible), laid out like build/ is."""
     browser = chromium()
     out = tmp_path_factory.mktemp("browser")
@@ -91,7 +96,10 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture(scope="module")
 def page(rendered):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the dev extra)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        unavailable("no playwright: `make setup` (it is in the dev extra)")
     html, browser, _ = rendered
     with sync_api.sync_playwright() as p:
         app = p.chromium.launch(executable_path=browser, args=CHROMIUM_ARGS)
