@@ -134,6 +134,7 @@ def test_deck_in_browser(deck: Path, rendered, page) -> None:
     assert measured["slides"] > 0, f"{deck.name}: no slides rendered"
     broken = page.evaluate(IMAGES_JS)
     problems = [f"{deck.name} {p}" for p in measured["problems"]]
-    problems += [f"{deck.name}: image does not load: {url}" for url in broken]
+    here = html.parent.as_uri() + "/"
+    problems += [f"{deck.name}: image does not load: {url.replace(here, '')}" for url in broken]
     problems += [f"{deck.name}: request leaves the machine: {url}" for url in page.context.outside]
     assert not problems, "\n".join(problems)
