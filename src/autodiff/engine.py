@@ -183,14 +183,14 @@ def _conform(grad: Any, x: Tensor, fn: Function, i: int) -> np.ndarray:
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int) -> np.ndarray:
     """Sum `grad` over the axes that broadcasting added to or stretched in `shape`."""
     lead = grad.ndim - len(shape)
+    if shape and lead > 0 and grad.shape[lead:] == shape:  # the common case, a bias: leading axes were added
+        return grad.sum(axis=tuple(range(lead)))
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
         raise ValueError(
             f"{type(fn).__name__}.backward returned a gradient of shape {grad.shape} "
             f"for input {i} of shape {shape}"
         )
     stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
-    if shape and not stretched:  # the common case, a bias: only leading axes were added
-        return grad.sum(axis=tuple(range(lead)))
     return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
 

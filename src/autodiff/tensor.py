@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -76,10 +77,10 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
+    shape = property(attrgetter("data.shape"))  # attrgetter, not a lambda: no Python frame per access
+    ndim = property(attrgetter("data.ndim"))
+    dtype = property(attrgetter("data.dtype"))
+    size = property(attrgetter("data.size"))
     T = property(lambda self: self.transpose())
 
     def __len__(self) -> int:

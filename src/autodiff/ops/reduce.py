@@ -11,10 +11,12 @@ Axis = int | tuple[int, ...] | None
 
 
 def _expand(grad: Array, ctx: Function) -> Array:
-    """Undo the reduction's shape: put back the reduced axes, then broadcast over them."""
-    if not ctx.keepdims:
-        grad = np.expand_dims(grad, ctx.axis if ctx.axis is not None else tuple(range(len(ctx.shape))))
-    return np.broadcast_to(grad, ctx.shape)
+    """Undo the reduction's shape: put back the reduced axes, then copy grad along them."""
+    if not ctx.keepdims and ctx.axis is not None:  # (leading axes, and all of them for axis=None, NumPy puts back itself)
+        grad = np.expand_dims(grad, ctx.axis)
+    out = np.empty(ctx.shape, grad.dtype)
+    out[...] = grad
+    return out
 
 
 class Sum(Function):
