@@ -162,7 +162,10 @@ def problems(slides: Path = SLIDES, notebooks: Path = NOTEBOOKS) -> list[str]:
 def _first_difference(have: str, want: str) -> str:
     """The first cell where the committed notebook and the deck part, as a short diff."""
     old, new = json.loads(have)["cells"], json.loads(want)["cells"]
-    as_lines = lambda c: [] if c is None else [f"[{c['cell_type']}]", *"".join(c["source"]).split("\n")]
+
+    def as_lines(cell: dict | None) -> list[str]:
+        return [] if cell is None else [f"[{cell['cell_type']}]", *"".join(cell["source"]).split("\n")]
+
     for i in range(max(len(old), len(new))):
         a = old[i] if i < len(old) else None
         b = new[i] if i < len(new) else None
