@@ -138,3 +138,15 @@ def test_deck_in_browser(deck: Path, rendered, page) -> None:
     problems += [f"{deck.name}: image does not load: {url.replace(here, '')}" for url in broken]
     problems += [f"{deck.name}: request leaves the machine: {url}" for url in page.context.outside]
     assert not problems, "\n".join(problems)
+
+
+def test_every_emoji_has_a_font() -> None:
+    """Emoji stay characters (not CDN images), so a font must draw each of them, not a box."""
+    used = sorted({ch for deck in decks() for ch in deck.read_text(encoding="utf-8") if ord(ch) >= 0x1F000})
+    if not used:
+        return
+    if not shutil.which("fc-list"):
+        unavailable(f"no fontconfig (fc-list) to check the emoji fonts: {INSTALL}")
+    missing = [ch for ch in used
+               if not subprocess.run(["fc-list", f":charset={ord(ch):x}"], capture_output=True, text=True).stdout]
+    assert not missing, f"no installed font draws {' '.join(missing)}: apt-get install fonts-noto-color-emoji"
