@@ -7,7 +7,8 @@
 Workloads (issue 5):
   A  one MLP training step, 256x784 -> 256 (tanh) -> 10, softmax cross-entropy, float64 and float32
   B  a chain of 1,000 elementwise ops (x * w, + b, relu, repeated) on a 10-element vector, forward + backward
-  C  the same chain 1,000,000 ops deep (100,000 for the slow peers), in a fresh process: time and peak memory
+  C  the same chain 1,000,000 ops deep (100,000 for the slow peers, 10,000 for JAX eager and micrograd),
+     in a fresh process: time and peak memory
   D  a tiny MLP, 2-16-16-1 (relu) on 100 points, mean squared error: the live demo's regime
 Every time is the median of samples taken round-robin across the libraries, so that load on a
 shared machine hits them all alike. Ratios are to NumPy by hand, measured in the same run.
@@ -51,11 +52,14 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+NUMPY_BLAS = threadpool_info()  # before any peer loads its own BLAS or OpenMP
 
 HERE = Path(__file__).resolve().parent
 LIBS = ["numpy", "autodiff", "torch", "mygrad", "autograd", "jax", "jax.jit", "micrograd"]
 PACKAGE = {"numpy": "numpy", "autodiff": "autodiff", "jax.jit": "jax"}
-DEPTH = {"numpy": 1_000_000, "autodiff": 1_000_000, "torch": 1_000_000, "micrograd": 10_000}  # others: 100,000
+DEPTH = {"numpy": 1_000_000, "autodiff": 1_000_000, "torch": 1_000_000, "jax": 10_000, "micrograd": 10_000}  # others: 100,000
 GOALS = {"A f64": 1.05, "A f32": 1.05, "B": 2.5, "C": 0.8, "D": 1.8}
 Grads = list[np.ndarray]
 
@@ -499,22 +503,22 @@ def run_depth(libs: list[str], quick: bool) -> list[dict[str, Any]]:
 # The record: environment, table, JSON. ------------------------------------------------------
 
 
-def environment(libs: list[str], skipped: dict[str, str]) -> dict[str, Any]:
-    from threadpoolctl import threadpool_info
+def _blas(pools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = ("internal_api", "version", "architecture", "num_threads", "filepath")
+    return [{k: Path(p[k]).name if k == "filepath" else p.get(k) for k in keys} for p in pools]
 
+
+def environment(libs: list[str], skipped: dict[str, str]) -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     versions = {}
     for name in libs:
         module = __import__(PACKAGE.get(name, name))
         versions[name] = getattr(module, "__version__", "?")
-    blas = [{k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
-            for p in threadpool_info()]
-    for p in blas:
-        p["filepath"] = Path(p["filepath"]).name
     return {
         "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-        "versions": versions, "blas": blas, "threads": int(THREADS),
+        "versions": versions, "blas": _blas(NUMPY_BLAS), "all_thread_pools": _blas(threadpool_info()),
+        "threads": int(THREADS),
         "openblas_vars_unset": {v: WAS_SET.get(v) for v in OPENBLAS_VARS},
         "malloc": {k: v for k, (_, v) in MALLOC.items()} if MALLOC_PINNED else "glibc defaults",
         "skipped": skipped,
@@ -581,6 +585,7 @@ def main() -> None:
             skipped[name] = f"not installed (pip install {PACKAGE.get(name, name)})"
             continue
         libs[name] = LIB_CLASSES[name]()
+    threadpool_limits(int(THREADS))  # every BLAS and OpenMP pool the peers brought, too
     for name, why in skipped.items():
         print(f"skipping {name}: {why}")
     env = environment(list(libs), skipped)
