@@ -1,5 +1,6 @@
 """Every deck in a real browser (headless Debian chromium): each slide fits its 16:9 frame, every
-image loads, Marp printed no warnings, and nothing is fetched from outside the machine.
+image loads, Marp printed no warnings, and nothing is fetched from outside the machine. Also: every
+emoji has a font, and `make serve` shows the decks to this machine only.
 
 Skipped without chromium, unless AUTODIFF_REQUIRE_BROWSER=1 (set by .ci/run): then it fails.
 """
@@ -10,11 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import serve  # noqa: E402
 from deck import IMAGES, ROOT, SLIDES, decks  # noqa: E402
 
 INSTALL = "apt-get install chromium fonts-noto-color-emoji"
@@ -151,3 +155,25 @@ def test_every_emoji_has_a_font() -> None:
     missing = [ch for ch in used
                if not subprocess.run(["fc-list", f":charset={ord(ch):x}"], capture_output=True, text=True).stdout]
     assert not missing, f"no installed font draws {' '.join(missing)}: apt-get install fonts-noto-color-emoji"
+
+
+def test_serve_listens_on_localhost_only_and_reloads() -> None:
+    httpd = serve.server(0)
+    host, port = httpd.server_address[:2]
+    assert host == "127.0.0.1", f"`make serve` listens on {host}: the venue's network would see the deck"
+    page = serve.BUILD / "test-serve.html"  # build/ is ignored output; removed again below
+    page.parent.mkdir(exist_ok=True)
+    page.write_text("<html><body>deck</body></html>")
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+
+        def get(path: str) -> bytes:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).read()
+
+        assert b"/__version__" in get("/build/test-serve.html")  # the live-reload script is added
+        assert get("/__version__").isdigit()
+        assert b"00-intro" in get("/")
+    finally:
+        page.unlink(missing_ok=True)
+        httpd.shutdown()
+        httpd.server_close()

@@ -66,12 +66,16 @@ def watch() -> None:
         time.sleep(0.5)
 
 
+def server(port: int) -> http.server.ThreadingHTTPServer:
+    """The HTTP server, bound to the loopback interface only (port 0: any free port)."""
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=str(ROOT)))
+
+
 def main(port: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
-    handler = functools.partial(Handler, directory=str(ROOT))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    with server(port) as httpd:
         print(f"decks on http://127.0.0.1:{port}/ (presenter view: press p); Ctrl+C stops", flush=True)
-        server.serve_forever()
+        httpd.serve_forever()
 
 
 if __name__ == "__main__":
