@@ -62,7 +62,7 @@ build/%.pdf: slides/%.md $(LOOK) $(IMAGES_OK) | $(NODE_OK)
 	$(MARP) --pdf --browser-path $(CHROMIUM) $< -o $@
 
 test: $(VENV_OK) $(NODE_OK) ## check what is committed: pytest over tests/ and nbval over notebooks/
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
+	$(PY) -m pytest  # testpaths tests/ notebooks/, nbval options: pyproject.toml
 
 serve: $(VENV_OK) $(NODE_OK) $(IMAGES_OK) ## live-reloading decks on http://127.0.0.1:8000/ (PORT=...)
 	$(PY) tools/serve.py $(PORT)
