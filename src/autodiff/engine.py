@@ -184,7 +184,7 @@ def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int)
     """Sum `grad` over the axes that broadcasting added to or stretched in `shape`."""
     lead = grad.ndim - len(shape)
     if shape and lead > 0 and grad.shape[lead:] == shape:  # the common case, a bias: leading axes were added
-        return grad.sum(axis=tuple(range(lead)))
+        return np.add.reduce(grad, axis=tuple(range(lead)))
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
         raise ValueError(
             f"{type(fn).__name__}.backward returned a gradient of shape {grad.shape} "

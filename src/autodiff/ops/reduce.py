@@ -38,9 +38,9 @@ class Mean(Function):
 
     def forward(ctx, x: Array, axis: Axis = None, keepdims: bool = False) -> Array:
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        z = x.mean(axis=axis, keepdims=keepdims)
+        z = x.sum(axis=axis, keepdims=keepdims)
         ctx.n = x.size // max(z.size, 1)
-        return z
+        return z / ctx.n  # x.mean(), without NumPy's Python-level wrapper
 
     def backward(ctx, grad: Array) -> Array:
         return _expand(grad / ctx.n, ctx)
