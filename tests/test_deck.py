@@ -159,6 +159,12 @@ def test_fence_that_would_be_a_magic_is_rejected(tmp_path: Path, lang: str) -> N
         notebooks.expected_outputs(deck, deck.read_text())
 
 
+def test_capitalised_python_fence_is_rejected(tmp_path: Path) -> None:
+    deck = write_deck(tmp_path, "```Python\nx = 1\n```\n")
+    with pytest.raises(ValueError, match="09-demo.md:5: write ```python"):
+        notebooks.expected_outputs(deck, deck.read_text())
+
+
 def test_quoted_output_needs_its_text_fence(tmp_path: Path) -> None:
     deck = write_deck(tmp_path, '```python tags=["nbval-check-output"]\nprint(1)\n```\n\nSome words.\n')
     with pytest.raises(ValueError, match="09-demo.md:5: a cell tagged nbval-check-output must be followed"):

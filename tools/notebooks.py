@@ -42,6 +42,9 @@ def expected_outputs(deck: Path, text: str) -> list[str | None]:
     quoted: list[str | None] = []
     for k, fence in enumerate(blocks):
         if fence.lang not in RUNNABLE:
+            if fence.lang.lower() in RUNNABLE:
+                raise ValueError(f"{fence.where}: write ```{fence.lang.lower()}: jupytext makes a cell "
+                                 f"only from the lower-case name, so this code would never run")
             if fence.lang.lower() not in INERT:
                 raise ValueError(
                     f"{fence.where}: a ```{fence.lang} fence becomes a %%{fence.lang} cell that "
