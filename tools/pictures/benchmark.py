@@ -66,10 +66,10 @@ def main(outdir: Path) -> None:
     for ax, panel in zip(axes, panels):
         ratios = [b.get("ratio") for b in panel["bars"]]
         shown = [r for r in ratios if r is not None]
-        top = max(shown) * 12
+        top, bottom = max(shown) * 12, min(0.3, min(shown) / 3)
         for y, (bar, ratio) in enumerate(zip(panel["bars"], ratios)):
             if ratio is None:
-                ax.text(0.35, y, bar["note"], va="center", fontsize=9, color="#9a9aa0", style="italic")
+                ax.text(bottom * 1.2, y, bar["note"], va="center", fontsize=9, color="#9a9aa0", style="italic")
                 continue
             ax.barh(y, ratio, color=COLOURS.get(bar["lib"], "#4c8ee8"), height=0.7)
             label = f"{ratio:g}×" + (f"  {bar['kb_per_op']:g} KB" if "kb_per_op" in bar else "")
@@ -78,7 +78,7 @@ def main(outdir: Path) -> None:
         if panel["goal_ratio"]:
             ax.axvline(panel["goal_ratio"], color="#f0a030", linestyle="--", linewidth=1.2)
         ax.set_xscale("log")
-        ax.set_xlim(0.3, top)
+        ax.set_xlim(bottom, top)
         ax.set_title(panel["title"], fontsize=12)
         ax.tick_params(axis="x", labelsize=9)
         ax.grid(axis="x", alpha=0.15)
