@@ -561,8 +561,9 @@ def goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def goal_line(g: dict[str, Any]) -> str:
-    value = "-" if g["value"] is None else f"{g['value']:.3g}"
-    return f"- {g['goal']}: {value} {g['unit']} (goal ≤ {g['limit']}): {'met' if g['met'] else 'NOT met'}"
+    if g["value"] is None:
+        return f"- {g['goal']}: not measured (goal ≤ {g['limit']} {g['unit']})"
+    return f"- {g['goal']}: {g['value']:.3g} {g['unit']} (goal ≤ {g['limit']}): {'met' if g['met'] else 'NOT met'}"
 
 
 def main() -> None:
