@@ -10,8 +10,9 @@ Workloads (issue 5):
   C  the same chain 1,000,000 ops deep (100,000 for the slow peers, 10,000 for JAX eager and micrograd),
      in a fresh process: time and peak memory
   D  a tiny MLP, 2-16-16-1 (relu) on 100 points, mean squared error: the live demo's regime
-Every time is the median of samples taken round-robin across the libraries, so that load on a
-shared machine hits them all alike. Ratios are to NumPy by hand, measured in the same run.
+Every time is this process's CPU time (time.process_time: other processes on a shared machine do
+not count), the median of samples taken round-robin across the libraries so that what load remains
+hits them all alike; the garbage collector stays on. Ratios are to NumPy by hand, in the same run.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ NUMPY_BLAS = threadpool_info()  # before any peer loads its own BLAS or OpenMP
 
 HERE = Path(__file__).resolve().parent
 LIBS = ["numpy", "autodiff", "torch", "mygrad", "autograd", "jax", "jax.jit", "micrograd"]
-PACKAGE = {"numpy": "numpy", "autodiff": "autodiff", "jax.jit": "jax"}
+PACKAGE = {"jax.jit": "jax"}  # the module to import, where it is not the library's name
 DEPTH = {"numpy": 1_000_000, "autodiff": 1_000_000, "torch": 1_000_000, "jax": 10_000, "micrograd": 10_000}  # others: 100,000
 GOALS = {"A f64": 1.05, "A f32": 1.05, "B": 2.5, "C": 0.8, "D": 1.8}
 Grads = list[np.ndarray]
