@@ -42,6 +42,7 @@ else:
     MALLOC_PINNED = False
 
 import argparse  # noqa: E402
+import importlib.metadata  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -512,10 +513,7 @@ def _blas(pools: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def environment(libs: list[str], skipped: dict[str, str]) -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    versions = {}
-    for name in libs:
-        module = __import__(PACKAGE.get(name, name))
-        versions[name] = getattr(module, "__version__", "?")
+    versions = {name: importlib.metadata.version(PACKAGE.get(name, name)) for name in libs}
     return {
         "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
         "versions": versions, "blas": _blas(NUMPY_BLAS), "all_thread_pools": _blas(threadpool_info()),
@@ -625,7 +623,8 @@ def markdown(env: dict[str, Any], text: str, goal_lines: str) -> str:
     return (f"# Benchmark results\n\nWritten by `python bench/bench.py`. {env['cpu']} ({env['cores']} cores), "
             f"{env['threads']} thread(s) for every library; Python {env['python']}, NumPy {env['numpy']}, BLAS {blas}; "
             f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for the run. Versions: {peers}.\n"
-            f"Times are medians; × NumPy is the ratio to the same computation written by hand in NumPy, in the same run.\n\n"
+            f"Times are medians of CPU time; × NumPy is the ratio to the same computation written by hand in NumPy, "
+            f"in the same run.\n\n"
             f"{text}\n\nautodiff against the goals of issue 5:\n\n{goal_lines}\n")
 
 
