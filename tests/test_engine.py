@@ -106,6 +106,36 @@ def test_a_leaf_grad_is_its_own_writable_array() -> None:
     np.testing.assert_array_equal(b.grad, [1.0, 1.0])
 
 
+def test_a_0d_leaf_broadcast_against_a_matrix_gets_a_0d_array_grad() -> None:
+    s = Tensor(2.0, requires_grad=True)
+    m = Tensor(np.ones((3, 4)), requires_grad=True)
+    (s * m + s).sum().backward()
+    assert type(s.grad) is np.ndarray and s.grad.shape == () and s.grad == 12 + 12
+
+
+def test_the_grad_passed_to_backward_is_not_aliased_into_a_leaf() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    u = np.array([1.0, 1.0])
+    (x + 0).backward(u)
+    x.grad *= 10
+    np.testing.assert_array_equal(u, [1.0, 1.0])
+
+
+def test_pow_with_a_python_exponent_computes_its_gradient_in_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[np.dtype] = []
+    original = Pow.backward
+
+    def spy(ctx: Function, grad: np.ndarray):
+        dx, _ = original(ctx, grad)
+        seen.append(dx.dtype)
+        return dx, None
+
+    monkeypatch.setattr(Pow, "backward", spy)
+    x = Tensor(np.array([1.0, -2.0], np.float32), requires_grad=True)
+    (x**2).sum().backward()
+    assert seen == [np.float32] and x.grad.dtype == np.float32
+
+
 def test_reused_nodes_sum_their_gradients() -> None:
     a = Tensor(3.0, requires_grad=True)
     b = a * a

@@ -99,7 +99,7 @@ class Pow(Function):
 
 def _dpow_dx(x: Array, y: Array) -> Array:
     """y x^(y-1), taking x^0 = 1 as flat even at x = 0 (instead of 0 * inf)."""
-    return y * x ** np.where(y == 0, 1, y - 1)
+    return y * x ** np.where(y == 0, 1, y - 1).astype(np.result_type(x, y), copy=False)
 
 
 def _dpow_dy(x: Array, z: Array) -> Array:
