@@ -46,7 +46,7 @@ notebooks/%.ipynb: slides/%.md tools/notebooks.py tools/deck.py jupytext.toml | 
 
 images: $(IMAGES_OK) ## run tools/pictures/*.py and the logos into images/
 
-$(IMAGES_OK): $(PICTURES) $(PACKAGE) tools/images.py $(NODE_OK) | $(VENV_OK)
+$(IMAGES_OK): $(PICTURES) $(PACKAGE) bench/results.json tools/images.py $(NODE_OK) | $(VENV_OK)
 	$(PY) tools/images.py images
 	@mkdir -p $(@D) && touch $@
 
@@ -79,8 +79,9 @@ lab: $(VENV_OK) ## open the notebooks in JupyterLab on 127.0.0.1 (installs the `
 	$(VENV)/bin/jupyter-lab --ip=127.0.0.1 --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
-bench: $(VENV_OK) ## run bench/bench.py: the speed table against NumPy by hand and the peers
+bench: $(VENV_OK) ## run bench/bench.py (peers: pip install -e ".[bench]"), then redraw its chart
 	$(PY) bench/bench.py
+	$(MAKE) --no-print-directory images
 
 clean: ## remove build/ (the venv and node_modules stay)
 	rm -rf build
