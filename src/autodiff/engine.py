@@ -56,50 +56,64 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        """Run forward on the inputs' arrays; record the node if any input requires grad."""
         ctx = cls.__new__(cls)
         ctx.saved_tensors = ()
-        arrays, needs, parents = [], [], []  # one loop: this runs for every op, so it is the engine's hot path
+        arrays, needs, parents = [], [], []  # one loop: this runs for every op, the engine's hot path
         for x in inputs:
             is_tensor = isinstance(x, Tensor)
             arrays.append(x.data if is_tensor else x)
             needs.append(need := is_tensor and x._requires_grad and _grad_enabled)
             parents.append(x if need else None)
         ctx.needs_input_grad = needs = tuple(needs)
-        try:
-            out = cls.forward(ctx, *arrays, **params)
-        except (IndexError, ValueError, TypeError) as err:
-            kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(err, k))
-            shapes = ", ".join(str(np.shape(a)) for a in arrays)
-            raise kind(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from err
-        result = Tensor._make(out)
+        result = Tensor._make(_forward(cls, ctx, arrays, params))
         if True in needs:
             ctx.parents = tuple(parents)
             result._requires_grad = True
             result.grad_fn = ctx
         if _forward_ad_level:
-            from .forward import _push_tangent
-
             _push_tangent(cls, ctx, inputs, result)
         return result
 
 
+def _forward(cls: type[Function], ctx: Function, arrays: list[Any], params: dict[str, Any]) -> Any:
+    """cls.forward, with NumPy's shape and index errors prefixed by the op's name and input shapes."""
+    try:
+        return cls.forward(ctx, *arrays, **params)
+    except (IndexError, ValueError, TypeError) as err:
+        kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(err, k))
+        shapes = ", ".join(str(np.shape(a)) for a in arrays)
+        raise kind(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from err
+
+
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
     """Reverse-mode sweep from `root`: each node runs once, after all its consumers did."""
-    if not root._requires_grad:
-        raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
-    if grad is None:
-        if root.data.size != 1:
-            raise RuntimeError(
-                f"backward(): grad can be created implicitly only for a scalar output; this "
-                f"output has shape {root.shape}: pass grad= an array of that shape"
-            )
-        grad = np.ones_like(root.data)
-    else:
-        grad = np.array(getattr(grad, "data", grad), dtype=root.dtype)  # a copy: it may become a .grad
-        if grad.shape != root.shape:
-            raise ValueError(f"backward(): grad has shape {grad.shape}, output has {root.shape}")
+    uses = _count_uses(root)
+    grads = {id(root): _seed(root, grad)}
+    ready = [root]
+    kept: set[int] = set()  # arrays that became some tensor's .grad
+    while ready:
+        t = ready.pop()
+        g = grads.pop(id(t))
+        fn = t.grad_fn
+        if fn is None or t.retains_grad:
+            t.grad = _keep(t.grad, g, kept)
+            if fn is None:
+                continue
+        input_grads = _run_backward(fn, g)
+        for i, x in enumerate(fn.parents):
+            if x is not None:
+                gx, k = _conform(input_grads[i], x, fn, i), id(x)
+                grads[k] = _add(grads[k], gx) if k in grads else gx
+                uses[k] -= 1
+                if uses[k] == 0:  # every consumer has sent its gradient: x is ready
+                    ready.append(x)
+        if not retain_graph:
+            fn.saved_tensors = None
 
-    # 1. Count how often each tensor is used as an input (iterative DFS: no recursion limit).
+
+def _count_uses(root: Tensor) -> dict[int, int]:
+    """How many times each tensor under root is an input: an iterative DFS, so no recursion limit."""
     uses: dict[int, int] = {}
     stack = [root] if root.grad_fn is not None else []
     while stack:
@@ -118,41 +132,36 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
                     uses[k] = 1
                     if x.grad_fn is not None:
                         stack.append(x)
+    return uses
 
-    # 2. Propagate: a tensor is ready once every use has sent its gradient back.
-    grads = {id(root): grad}
-    ready = [root]
-    kept: set[int] = set()  # arrays that became some tensor's .grad
-    while ready:
-        t = ready.pop()
-        g = grads.pop(id(t))
-        fn = t.grad_fn
-        if fn is None or t.retains_grad:
-            t.grad = _keep(t.grad, g, kept)
-            if fn is None:
-                continue
-        input_grads, parents = type(fn).backward(fn, g), fn.parents  # type(): backward may be a staticmethod
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        if len(input_grads) != len(parents):
+
+def _seed(root: Tensor, grad: Any) -> np.ndarray:
+    """The gradient backward starts from: 1 for a scalar root, else the caller's `grad` (copied)."""
+    if not root._requires_grad:
+        raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
+    if grad is None:
+        if root.data.size != 1:
             raise RuntimeError(
-                f"{type(fn).__name__}.backward returned {len(input_grads)} gradients for {len(parents)} inputs"
+                f"backward(): grad can be created implicitly only for a scalar output; this "
+                f"output has shape {root.shape}: pass grad= an array of that shape"
             )
-        for i, x in enumerate(parents):
-            if x is None:
-                continue
-            gx, data = input_grads[i], x.data
-            if gx is None:
-                gx = np.zeros_like(data)
-            elif type(gx) is not np.ndarray or gx.shape != data.shape or gx.dtype != data.dtype:
-                gx = _conform(gx, x, fn, i)
-            k = id(x)
-            grads[k] = _add(grads[k], gx) if k in grads else gx
-            n = uses[k] = uses[k] - 1
-            if n == 0:
-                ready.append(x)
-        if not retain_graph:
-            fn.saved_tensors = None
+        return np.ones_like(root.data)
+    grad = np.array(getattr(grad, "data", grad), dtype=root.dtype)  # a copy: it may become a .grad
+    if grad.shape != root.shape:
+        raise ValueError(f"backward(): grad has shape {grad.shape}, output has {root.shape}")
+    return grad
+
+
+def _run_backward(fn: Function, grad: np.ndarray) -> tuple[Any, ...]:
+    """fn's backward, as a tuple with one entry per input."""
+    input_grads = type(fn).backward(fn, grad)  # type(): backward may be a staticmethod
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(fn.parents):
+        raise RuntimeError(
+            f"{type(fn).__name__}.backward returned {len(input_grads)} gradients for {len(fn.parents)} inputs"
+        )
+    return input_grads
 
 
 def _keep(old: np.ndarray | None, g: np.ndarray, kept: set[int]) -> np.ndarray:
@@ -173,11 +182,15 @@ def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _conform(grad: Any, x: Tensor, fn: Function, i: int) -> np.ndarray:
     """Fit an op's gradient to its input: an ndarray, summed over broadcast axes, in x's dtype."""
+    data = x.data
+    if type(grad) is np.ndarray and grad.shape == data.shape and grad.dtype == data.dtype:
+        return grad  # the common case: nothing to do
+    if grad is None:  # the op says "no gradient": zero
+        return np.zeros_like(data)
     grad = np.asarray(grad)
-    shape = x.data.shape
-    if grad.shape != shape:
-        grad = _unbroadcast(grad, shape, fn, i)
-    return grad.astype(x.data.dtype, copy=False)
+    if grad.shape != data.shape:
+        grad = _unbroadcast(grad, data.shape, fn, i)
+    return grad.astype(data.dtype, copy=False)
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int) -> np.ndarray:
@@ -195,3 +208,4 @@ def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int)
 
 
 from .tensor import Tensor  # noqa: E402  (Tensor's methods call ops, which need Function)
+from .forward import _push_tangent  # noqa: E402
