@@ -10,6 +10,9 @@ import numpy as np
 from .tensor import Tensor
 
 
+Seed = int | np.random.Generator | None
+
+
 class Parameter(Tensor):
     """A Tensor that a Module learns: it always requires grad."""
 
@@ -52,9 +55,9 @@ class Module:
 
 
 class Linear(Module):
-    """out = x @ weight + bias, weight of shape (in_features, out_features): PyTorch stores its transpose."""
+    """out = x @ weight + bias;  weight is (in, out): PyTorch stores its transpose."""
 
-    def __init__(self, in_features: int, out_features: int, seed: int | np.random.Generator | None = None) -> None:
+    def __init__(self, in_features: int, out_features: int, seed: Seed = None) -> None:
         bound = 1 / np.sqrt(in_features)  # PyTorch's default: uniform in ±1/√fan_in
         rng = np.random.default_rng(seed)
         self.weight = Parameter(rng.uniform(-bound, bound, (in_features, out_features)))

@@ -44,7 +44,7 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """m, v ← running means of g and g²;  p ← p − lr·m̂ / (√v̂ + eps), with m̂, v̂ corrected for their zero start"""
+    """m, v ← running means of g and g²;  p ← p − lr·m̂ / (√v̂ + eps), m̂ and v̂ unbiased"""
 
     def __init__(
         self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
