@@ -29,7 +29,8 @@ CHROMIUM_ARGS = [
 LOCAL = ("file:", "data:", "blob:", "about:")
 
 # Per slide (content layer only: ![bg] images add background layers): the section's scroll
-# size, then every element's box, against the section's frame (1px slack for rounding).
+# size, then every element's box, against the section's frame (1px slack for rounding); and no
+# content over the header's or footer's text.
 MEASURE = """() => {
   const out = [];
   const sections = [...document.querySelectorAll('svg[data-marpit-svg] > foreignObject > section')]
@@ -47,6 +48,19 @@ MEASURE = """() => {
                  `(box ${Math.round(b.left - f.left)},${Math.round(b.top - f.top)} to ` +
                  `${Math.round(b.right - f.left)},${Math.round(b.bottom - f.top)}; frame ${Math.round(f.width)}x${Math.round(f.height)})`);
         break;
+      }
+    }
+    // Content pushed up (or down) by a centred theme can overlap the header or footer text.
+    const text = el => (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+    for (const edge of [...s.children].filter(c => ['HEADER', 'FOOTER'].includes(c.tagName) && text(c))) {
+      const range = document.createRange();
+      range.selectNodeContents(edge);
+      const r = range.getBoundingClientRect();
+      for (const c of s.children) {
+        if (['HEADER', 'FOOTER', 'STYLE', 'SCRIPT'].includes(c.tagName)) continue;
+        const b = c.getBoundingClientRect();
+        if (b.width && b.height && b.top < r.bottom - 1 && b.bottom > r.top + 1 && b.left < r.right - 1 && b.right > r.left + 1)
+          out.push(`slide ${slide}: <${c.tagName.toLowerCase()}> "${text(c)}" overlaps the ${edge.tagName.toLowerCase()} "${text(edge)}"`);
       }
     }
   });
