@@ -256,7 +256,7 @@ class Sigmoid(Function):
     """z = 1 / (1 + exp(-x));  dz/dx = z (1 - z)"""
 
     def forward(ctx, x: Array) -> Array:
-        z = 0.5 * np.tanh(0.5 * x) + 0.5  # the same function, but exp(-x) cannot overflow
+        z = np.exp(-np.logaddexp(0, -x))  # = 1 / (1 + e^-x), but e^-x is never formed
         ctx.save_for_backward(z)
         return z
 
