@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import serve  # noqa: E402
 from deck import IMAGES, ROOT, SLIDES, decks  # noqa: E402
 
-INSTALL = "apt-get install chromium fonts-noto-color-emoji"
+INSTALL = "apt-get install chromium fonts-noto-color-emoji fonts-liberation"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
