@@ -17,7 +17,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import notebooks  # noqa: E402
 import snippets  # noqa: E402
-from deck import NOTEBOOKS, decks, fences  # noqa: E402
+from deck import NOTEBOOKS, ROOT, decks, fences  # noqa: E402
 
 DECKS = decks()
 FRONT_MATTER = {
@@ -209,3 +209,29 @@ def test_speaker_note_detection(tmp_path: Path) -> None:
         "## Two\n\n```python\nx = 1\n---\n```\n\n---\n\n## Three\n\n<!-- Three, said aloud. -->\n"
     ))
     assert slides_without_notes(deck) == ["slide 2 ('## Two')"]
+
+
+def test_a_build_never_overwrites_an_edit_made_in_the_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deck = tmp_path / "99-pair.md"
+    deck.write_text((ROOT / "slides" / "00-intro.md").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(notebooks, "notebook_for", lambda d: tmp_path / f"{d.stem}.ipynb")
+    monkeypatch.setattr(notebooks, "AGREED", tmp_path / "agreed")
+    notebooks.build([deck])
+    notebook = tmp_path / "99-pair.ipynb"
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+
+    code = next(c for c in data["cells"] if c["cell_type"] == "code")  # a learner ran a cell: not an edit
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran in Jupyter\n"}]
+    notebook.write_text(json.dumps(data), encoding="utf-8")
+    deck.write_text(deck.read_text(encoding="utf-8") + "\nA new line on the slide\n", encoding="utf-8")
+    notebooks.build([deck])
+    assert "A new line on the slide" in notebook.read_text(encoding="utf-8")
+
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+    text = next(c for c in data["cells"] if c["cell_type"] == "markdown")
+    text["source"] = "".join(text["source"]) + "\nA note written in Jupyter"
+    notebook.write_text(json.dumps(data), encoding="utf-8")
+    deck.write_text(deck.read_text(encoding="utf-8") + "\nAnother line\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="was edited since it was last built.*make sync"):
+        notebooks.build([deck])
+    assert "A note written in Jupyter" in notebook.read_text(encoding="utf-8")

@@ -118,10 +118,36 @@ def _sha(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
+def _cells(text: str) -> list[tuple[str, str]]:
+    """What an edit changes in a notebook: each cell's type and source (not outputs, ids, metadata)."""
+    return [(c["cell_type"], "".join(c["source"])) for c in json.loads(text)["cells"]]
+
+
+def _committed(path: Path) -> bytes | None:
+    """The file as the last commit has it (None when it is not committed)."""
+    if not path.is_relative_to(ROOT):
+        return None
+    shown = subprocess.run(["git", "show", f"HEAD:{path.relative_to(ROOT)}"], cwd=ROOT, capture_output=True)
+    return None if shown.returncode else shown.stdout
+
+
 def _agree(deck: Path, notebook: Path) -> None:
     AGREED.mkdir(parents=True, exist_ok=True)
-    state = {"deck": _sha(deck), "notebook": _sha(notebook)}
+    state = {"deck": _sha(deck), "notebook": _sha(notebook), "cells": _cells(notebook.read_text(encoding="utf-8"))}
     (AGREED / f"{deck.stem}.json").write_text(json.dumps(state) + "\n")
+
+
+def _edited(deck: Path, notebook: Path, have: str, want: str) -> bool:
+    """Would writing `want` lose an edit made in the notebook? Only if its cells are in neither
+    the last build (or sync) nor the last commit: those can always be had back."""
+    cells = _cells(have)
+    if cells == _cells(want):
+        return False
+    stamp = AGREED / f"{deck.stem}.json"
+    if stamp.exists() and [tuple(c) for c in json.loads(stamp.read_text()).get("cells", [])] == cells:
+        return False
+    committed = _committed(notebook)
+    return committed is None or _cells(committed.decode("utf-8")) != cells
 
 
 def build(paths: list[Path]) -> None:
@@ -129,6 +155,11 @@ def build(paths: list[Path]) -> None:
         notebook = notebook_for(deck)
         old = notebook.read_text(encoding="utf-8") if notebook.exists() else None
         new = render(deck, old)
+        if old is not None and new != old and _edited(deck, notebook, old, new):
+            raise ValueError(
+                f"{show(notebook)} was edited since it was last built from {show(deck)}: not overwriting it. "
+                f"Run `make sync` to bring the edit into the slides, or `git checkout {show(notebook)}` to drop it."
+            )
         if new != old:
             notebook.parent.mkdir(parents=True, exist_ok=True)
             notebook.write_text(new, encoding="utf-8")
@@ -185,11 +216,10 @@ def _baseline(deck: Path, notebook: Path) -> dict[str, str | None] | None:
         return json.loads(stamp.read_text())
     state = {}
     for key, path in (("deck", deck), ("notebook", notebook)):
-        shown = subprocess.run(["git", "show", f"HEAD:{path.relative_to(ROOT)}"], cwd=ROOT,
-                               capture_output=True)
-        if shown.returncode:
+        committed = _committed(path)
+        if committed is None:
             return None
-        state[key] = hashlib.sha256(shown.stdout).hexdigest()
+        state[key] = hashlib.sha256(committed).hexdigest()
     return state
 
 
