@@ -385,3 +385,27 @@ def _first_case(name: str) -> Case:
 
     pick()
     return found[0]
+
+
+def test_ops_compute_float32_gradients_in_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No op's backward silently works in float64 for float32 inputs (the engine would cast the
+    result back, so the gradient is right, but the work and memory would double)."""
+    from autodiff import engine
+
+    seen: list[tuple[str, np.dtype]] = []
+    run = engine._run_backward
+
+    def spy(fn, grad):
+        grads = run(fn, grad)
+        seen.extend((type(fn).__name__, np.asarray(g).dtype) for g in grads if g is not None)
+        return grads
+
+    monkeypatch.setattr(engine, "_run_backward", spy)
+    for name in CASES:
+        f, inputs = _first_case(name)
+        xs = [Tensor(x.data.astype(np.float32), requires_grad=True) if isinstance(x, Tensor) and x.requires_grad
+              else x for x in inputs]
+        out = f(*xs)
+        out.backward(np.ones(out.shape, np.float32))
+    wide = sorted({op for op, dtype in seen if dtype != np.float32})
+    assert not wide, f"backward works in another dtype than float32 in: {wide}"

@@ -132,7 +132,7 @@ class Minimum(Maximum):
 
 def _share(ctx: Function, x: Array, y: Array, z: Array) -> Array:
     """Save x's share of z's gradient: 1 where x was picked, ½ at a tie (as PyTorch does)."""
-    ctx.save_for_backward(np.where(x == y, 0.5, x == z))
+    ctx.save_for_backward(np.where(x == y, 0.5, x == z).astype(z.dtype, copy=False))
     return z
 
 

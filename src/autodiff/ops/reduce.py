@@ -75,5 +75,5 @@ def _pick(ctx: Function, x: Array, z: Array, axis: Axis, keepdims: bool) -> Arra
     """Save, for max/min, which entries of x were picked (ties share the gradient)."""
     ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
     hit = x == _expand(z, ctx)
-    ctx.save_for_backward(hit / hit.sum(axis=axis, keepdims=True))
+    ctx.save_for_backward((hit / hit.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False))
     return z
