@@ -86,6 +86,17 @@ def test_backward_twice_needs_retain_graph() -> None:
         y.backward()
 
 
+def test_a_backward_that_fails_midway_changes_no_leaf_grad() -> None:
+    """Leaves are written last: reaching a node freed by an earlier backward leaves every .grad as it was."""
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    h = w * w
+    h.sum().backward()  # frees h's node
+    before = w.grad.copy()
+    with pytest.raises(RuntimeError, match="already backpropagated"):
+        (h * w).sum().backward()  # this Mul sends w its gradient before the sweep reaches the freed h
+    np.testing.assert_array_equal(w.grad, before)
+
+
 def test_leaves_accumulate_and_intermediates_keep_no_grad_unless_asked() -> None:
     x = Tensor([1.0, 2.0], requires_grad=True)
     h = x * 3

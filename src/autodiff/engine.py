@@ -8,6 +8,8 @@ fan-out, and freeing saved arrays. The ops in `autodiff.ops` only hold the math.
 from __future__ import annotations
 
 import contextlib
+import itertools
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
 _grad_enabled = True
 _forward_ad_level = 0
+_next_number = itertools.count(0, -1).__next__  # nodes count down: the newest has the smallest number
 
 
 class no_grad(contextlib.ContextDecorator):
@@ -43,7 +46,7 @@ class Function:
     An op may also define jvp(ctx, *tangents) -> tangent for forward mode.
     """
 
-    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "__dict__")
+    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "number", "__dict__")
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(ctx).__name__} defines no forward")
@@ -69,6 +72,7 @@ class Function:
         result = Tensor._make(_forward(cls, ctx, arrays, params))
         if True in needs:
             ctx.parents = tuple(parents)
+            ctx.number = _next_number()  # creation order: backward runs the newest node first
             result._requires_grad = True
             result.grad_fn = ctx
         if _forward_ad_level:
@@ -87,52 +91,38 @@ def _forward(cls: type[Function], ctx: Function, arrays: list[Any], params: dict
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
-    """Reverse-mode sweep from `root`: each node runs once, after all its consumers did."""
-    uses = _count_uses(root)
+    """Reverse-mode sweep from `root`, newest node first: a node's consumers are all newer than it."""
     grads = {id(root): _seed(root, grad)}
-    ready = [root]
+    todo: list[tuple[int, int, Tensor]] = []  # a heap: the newest node (the smallest number) pops first
+    leaves: list[Tensor] = []
+    _schedule(root, todo, leaves)
     kept: set[int] = set()  # arrays that became some tensor's .grad
-    while ready:
-        t = ready.pop()
-        g = grads.pop(id(t))
+    while todo:
+        _, k, t = heappop(todo)
         fn = t.grad_fn
-        if fn is None or t.retains_grad:
-            t.grad = _keep(t.grad, g, kept)
-            if fn is None:
-                continue
-        input_grads = _run_backward(fn, g)
+        if t.retains_grad:
+            t.grad = _keep(t.grad, grads[k], kept)
+        input_grads = _run_backward(fn, grads.pop(k))
         for i, x in enumerate(fn.parents):
             if x is not None:
                 gx, k = _conform(input_grads[i], x, fn, i), id(x)
-                grads[k] = _add(grads[k], gx) if k in grads else gx
-                uses[k] -= 1
-                if uses[k] == 0:  # every consumer has sent its gradient: x is ready
-                    ready.append(x)
+                if k in grads:
+                    grads[k] = _add(grads[k], gx)
+                else:
+                    grads[k] = gx
+                    _schedule(x, todo, leaves)
         if not retain_graph:
             fn.saved_tensors = None
+    for x in leaves:  # last, so that an error above leaves every .grad as it was
+        x.grad = _keep(x.grad, grads[id(x)], kept)
 
 
-def _count_uses(root: Tensor) -> dict[int, int]:
-    """How many times each tensor under root is an input: an iterative DFS, so no recursion limit."""
-    uses: dict[int, int] = {}
-    stack = [root] if root.grad_fn is not None else []
-    while stack:
-        fn = stack.pop().grad_fn
-        if fn.saved_tensors is None:
-            raise RuntimeError(
-                f"backward(): {type(fn).__name__} was already backpropagated through and its "
-                "saved arrays were freed; call backward(retain_graph=True) the first time"
-            )
-        for x in fn.parents:
-            if x is not None:
-                k = id(x)
-                if k in uses:
-                    uses[k] += 1
-                else:
-                    uses[k] = 1
-                    if x.grad_fn is not None:
-                        stack.append(x)
-    return uses
+def _schedule(x: Tensor, todo: list[tuple[int, int, Tensor]], leaves: list[Tensor]) -> None:
+    """x has its first gradient: a leaf waits for the end, a node goes on the heap by its number."""
+    if x.grad_fn is None:
+        leaves.append(x)
+    else:
+        heappush(todo, (x.grad_fn.number, id(x), x))
 
 
 def _seed(root: Tensor, grad: Any) -> np.ndarray:
@@ -154,6 +144,11 @@ def _seed(root: Tensor, grad: Any) -> np.ndarray:
 
 def _run_backward(fn: Function, grad: np.ndarray) -> tuple[Any, ...]:
     """fn's backward, as a tuple with one entry per input."""
+    if fn.saved_tensors is None:
+        raise RuntimeError(
+            f"backward(): {type(fn).__name__} was already backpropagated through and its "
+            "saved arrays were freed; call backward(retain_graph=True) the first time"
+        )
     input_grads = type(fn).backward(fn, grad)  # type(): backward may be a staticmethod
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
