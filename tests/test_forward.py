@@ -76,6 +76,8 @@ def cases() -> dict[str, list[Case]]:
         "LogSoftmax": [([normal(3, 5)], dict(axis=-1)), ([normal(3, 5)], dict(axis=0))],
         "LogSumExp": [([normal(3, 5)], dict(axis=-1)), ([normal(3, 5)], dict(axis=None, keepdims=True))],
         "CrossEntropy": [([normal(4, 3), np.array([0, 2, 1, 2])], {})],
+        "Affine": [([normal(3, 4), normal(4, 2), normal(2)], {}), ([normal(2, 3, 4), normal(4, 5), normal(3, 5)], {})],
+        "MSELoss": [([normal(3, 4), normal(3, 4)], {}), ([normal(5), normal(5)], {})],
     }
 
 

@@ -186,6 +186,24 @@ def matmul_case(draw: Any) -> Case:
 
 
 @st.composite
+def affine_case(draw: Any) -> Case:
+    """F.linear on rows, or stacks of rows (W's gradient then sums over the stack); any input may be a constant."""
+    rng = draw(rngs)
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    batch = draw(st.sampled_from([(), (2,), (2, 3)]))
+    arrays = [normal(rng, batch + (n, k)), normal(rng, (k, m)), normal(rng, draw(st.sampled_from([(m,), (n, m)])))]
+    constant = draw(st.lists(st.booleans(), min_size=3, max_size=3).filter(lambda c: not all(c)))
+    return F.linear, [a if c else leaf(a) for a, c in zip(arrays, constant)]
+
+
+@st.composite
+def mse_case(draw: Any) -> Case:
+    rng = draw(rngs)
+    shape = draw(shapes)
+    return F.mse_loss, [leaf(normal(rng, shape)), draw(st.sampled_from([leaf(normal(rng, shape)), normal(rng, shape)]))]
+
+
+@st.composite
 def where_case(draw: Any) -> Case:
     rng = draw(rngs)
     (sc, sx, sy), _ = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4))
@@ -230,10 +248,12 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "Concatenate": join_case(concatenate),
     "Stack": join_case(stack),
     "MatMul": matmul_case(),
+    "Affine": affine_case(),
     "LogSumExp": along_axis(F.logsumexp, keepdims=True),
     "Softmax": along_axis(F.softmax, keepdims=False),
     "LogSoftmax": along_axis(F.log_softmax, keepdims=False),
     "CrossEntropy": cross_entropy_case(),
+    "MSELoss": mse_case(),
 }
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import CrossEntropy, LogSoftmax, LogSumExp, Relu, Sigmoid, Softmax, Tanh
+from .ops import Affine, CrossEntropy, LogSoftmax, LogSumExp, MSELoss, Relu, Sigmoid, Softmax, Tanh, matmul
 from .tensor import Tensor, as_tensor
 
 
@@ -16,6 +16,15 @@ def softmax(x: Any, axis: int | None = -1) -> Tensor:
 
 def log_softmax(x: Any, axis: int | None = -1) -> Tensor:
     return LogSoftmax.apply(x, axis=axis)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """x @ weight + bias, for weight of shape (in, out): one Affine node for a batch of rows."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    if bias is None or x.ndim < 2 or weight.ndim != 2:  # matmul's rules for vectors
+        y = matmul(x, weight)
+        return y if bias is None else y + bias
+    return Affine.apply(x, weight, bias)
 
 
 def logsumexp(x: Any, axis: int | None = -1, keepdims: bool = False) -> Tensor:
@@ -52,4 +61,4 @@ def mse_loss(pred: Any, target: Any) -> Tensor:
     pred, target = as_tensor(pred), as_tensor(target)
     if pred.shape != target.shape:  # (n, 1) against (n,) would broadcast to (n, n) and train on nonsense
         raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}")
-    return ((pred - target) ** 2).mean()
+    return MSELoss.apply(pred, target)

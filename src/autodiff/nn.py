@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from . import functional as F
 from .tensor import Tensor
 
 
@@ -64,7 +65,7 @@ class Linear(Module):
         self.bias = Parameter(rng.uniform(-bound, bound, out_features))
 
     def forward(self, x: Any) -> Tensor:
-        return x @ self.weight + self.bias
+        return F.linear(x, self.weight, self.bias)
 
     def __repr__(self) -> str:
         in_features, out_features = self.weight.shape

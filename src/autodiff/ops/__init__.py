@@ -13,8 +13,8 @@ from . import elementwise, linalg, nn, reduce, shape
 from .elementwise import (
     Abs, Add, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh, Where,
 )
-from .linalg import MatMul, matmul
-from .nn import CrossEntropy, LogSoftmax, LogSumExp, Softmax
+from .linalg import Affine, MatMul, matmul
+from .nn import CrossEntropy, LogSoftmax, LogSumExp, MSELoss, Softmax
 from .reduce import Max, Mean, Min, Sum
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
 

@@ -30,6 +30,23 @@ class MatMul(Function):
         return tx @ y + x @ ty
 
 
+class Affine(Function):
+    """Z = X @ W + b (a layer, one node);  dL/dX = G Wᵀ, dL/dW = Xᵀ G, dL/db = Σ_rows G"""
+
+    def forward(ctx, x: Array, w: Array, b: Array) -> Array:
+        ctx.save_for_backward(x, w)
+        return x @ w + b
+
+    def backward(ctx, grad: Array) -> Grads:
+        x, w = ctx.saved_tensors
+        dx, dw, _ = ctx.needs_input_grad
+        return grad @ w.T if dx else None, x.swapaxes(-1, -2) @ grad if dw else None, grad
+
+    def jvp(ctx, tx: Array, tw: Array, tb: Array) -> Array:
+        x, w = ctx.saved_tensors
+        return tx @ w + x @ tw + tb
+
+
 def matmul(x: Any, y: Any) -> Tensor:
     """NumPy's matmul: a 1-D x is a row, a 1-D y a column; the added axis is removed after."""
     x, y = as_tensor(x), as_tensor(y)

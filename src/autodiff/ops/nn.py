@@ -83,3 +83,21 @@ class CrossEntropy(Function):
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         (dx,) = ctx.saved_tensors
         return (dx * tx).sum()
+
+
+class MSELoss(Function):
+    """L = mean((p - t)²);  dL/dp = 2 (p - t) / n, dL/dt = -dL/dp"""
+
+    def forward(ctx, p: Array, t: Array) -> Array:
+        diff = p - t
+        ctx.save_for_backward(diff)
+        return (diff * diff).sum() / diff.size
+
+    def backward(ctx, grad: Array) -> tuple[Array, Array | None]:
+        (diff,) = ctx.saved_tensors
+        dp = diff * (grad * 2 / diff.size)
+        return dp, -dp if ctx.needs_input_grad[1] else None
+
+    def jvp(ctx, tp: Array, tt: Array) -> Array:
+        (diff,) = ctx.saved_tensors
+        return (diff * (tp - tt)).sum() * 2 / diff.size
