@@ -10,6 +10,8 @@ Workloads (issue 5):
   C  the same chain 1,000,000 ops deep (100,000 for the slow peers, 10,000 for JAX eager and micrograd),
      in a fresh process: time and peak memory
   D  a tiny MLP, 2-16-16-1 (relu) on 100 points, mean squared error: the live demo's regime
+A layer is the library's own fused layer where it has one, as its nn.Linear runs it (autodiff's
+F.linear, torch's addmm); the others compute h @ W + b.
 Every time is this process's CPU time (time.process_time: other processes on a shared machine do
 not count), the median of samples taken round-robin across the libraries so that what load remains
 hits them all alike; the garbage collector stays on. Ratios are to NumPy by hand, in the same run.
@@ -160,10 +162,14 @@ class NumpyByHand(Lib):
     chain = staticmethod(numpy_chain)
 
 
-def _layers(h: Any, params: list[Any], act: Callable[[Any], Any]) -> Any:
-    """h @ W + b per layer, `act` between layers: one text for every library with NumPy's operators."""
+def _affine(h: Any, W: Any, b: Any) -> Any:
+    return h @ W + b
+
+
+def _layers(h: Any, params: list[Any], act: Callable[[Any], Any], linear: Callable[..., Any] = _affine) -> Any:
+    """linear(h, W, b) per layer, `act` between layers: one text for every library."""
     for i in range(0, len(params), 2):
-        h = h @ params[i] + params[i + 1]
+        h = linear(h, params[i], params[i + 1])
         if i + 2 < len(params):
             h = act(h)
     return h
@@ -184,7 +190,7 @@ class Autodiff(Lib):
         import autodiff
         import autodiff.functional as F
 
-        self.tensor, self.F = autodiff.Tensor, F
+        self.tensor, self.F, self.linear = autodiff.Tensor, F, F.linear
 
     def mlp(self, d: dict[str, Any], act: str, loss: str) -> Callable[[], Any]:
         F = self.F
@@ -195,7 +201,7 @@ class Autodiff(Lib):
         def step() -> list[Any]:
             for p in params:
                 p.grad = None
-            out = _layers(X, params, activation)
+            out = _layers(X, params, activation, self.linear)
             (F.cross_entropy(out, y) if loss == "ce" else F.mse_loss(out, y)).backward()
             return [p.grad for p in params]
 
@@ -220,6 +226,7 @@ class Torch(Autodiff):
 
         torch.set_num_threads(int(THREADS))
         self.tensor, self.F = torch.tensor, torch.nn.functional
+        self.linear = lambda h, W, b: torch.addmm(b, h, W)  # torch.nn.Linear's one node (its weight is Wᵀ)
 
     def to_numpy(self, grads: Any) -> Grads:
         return [g.numpy() for g in grads]
