@@ -33,6 +33,12 @@ def test_softmax_is_shift_invariant_where_the_naive_formula_overflows() -> None:
     np.testing.assert_allclose(F.logsumexp(Tensor(x + 1000.0)).data, 1000.0 + np.log(np.exp(x).sum(axis=-1)), rtol=1e-12)
 
 
+def test_logsumexp_of_infinite_rows_is_infinite_as_in_torch() -> None:
+    x = np.array([[-np.inf, -np.inf], [np.inf, 1.0], [0.0, -np.inf]])
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0), and -inf - -inf in the saved softmax
+        np.testing.assert_array_equal(F.logsumexp(x, axis=1).data, [-np.inf, np.inf, 0.0])
+
+
 def test_cross_entropy_is_the_batch_mean_with_the_fused_gradient() -> None:
     logits, targets = rng.standard_normal((6, 4)), np.array([0, 3, 1, 1, 2, 0])
     x = Tensor(logits, requires_grad=True)

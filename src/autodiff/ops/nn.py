@@ -13,6 +13,7 @@ Axis = int | tuple[int, ...] | None
 def _logsumexp(x: Array, axis: Axis) -> Array:
     """log Σ exp(x) along axis (kept as size 1), shifted by the max so exp cannot overflow."""
     m = x.max(axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # a row of -inf (or with +inf): no shift, so the log gives -inf (+inf)
     return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
 
 
