@@ -8,7 +8,7 @@ Workloads (issue 5):
   A  one MLP training step, 256x784 -> 256 (tanh) -> 10, softmax cross-entropy, float64 and float32
   B  a chain of 1,000 elementwise ops (x * w, + b, relu, repeated) on a 10-element vector, forward + backward
   C  the same chain 1,000,000 ops deep (100,000 for the slow peers, 10,000 for JAX eager and micrograd),
-     in a fresh process: time and peak memory
+     in fresh processes, three rounds across the libraries: the median run's time and peak memory
   D  a tiny MLP, 2-16-16-1 (relu) on 100 points, mean squared error: the live demo's regime
 A layer is the library's own fused layer where it has one, as its nn.Linear runs it (autodiff's
 F.linear, torch's addmm); the others compute h @ W + b.
@@ -479,27 +479,28 @@ def _status_kb(key: str) -> int:
 
 
 def run_depth(libs: list[str], quick: bool) -> list[dict[str, Any]]:
+    """Each library's chain in fresh processes, round-robin (3 rounds, 1 quick); the median run is kept."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in libs if name != "jax.jit"}
+    for _ in range(1 if quick else 3):
+        for name, done in runs.items():
+            if not done or "error" not in done[-1]:  # a library that failed once is not run again
+                done.append(_depth_run(name, 3_000 if quick else DEPTH.get(name, 100_000)))
     rows = []
     for name in libs:
         if name == "jax.jit":
             rows.append({"workload": "C", "lib": name, "note": "skipped: compiling a 100,000-op program takes minutes"})
             continue
-        n = 3_000 if quick else DEPTH.get(name, 100_000)
-        cmd = [sys.executable, __file__, "--depth-child", name, str(n), "--threads", THREADS]
+        done, n = runs[name], 3_000 if quick else DEPTH.get(name, 100_000)
         row: dict[str, Any] = {"workload": "C", "lib": name, "depth": n}
-        try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-            result = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
-                "error": (out.stderr.strip().splitlines() or ["crashed"])[-1][:120]}
-        except subprocess.TimeoutExpired:
-            result = {"error": "timed out after 600 s"}
-        if "error" in result:
-            row["note"] = result["error"]
+        if "error" in done[-1]:
+            row["note"] = done[-1]["error"]
         else:
+            result = sorted(done, key=lambda r: r["seconds"])[len(done) // 2]
             row.update(seconds=result["seconds"], us_per_op=result["seconds"] / n * 1e6, kb_per_op=result["kb_per_op"])
             if not result["finite"]:
                 row["note"] = "non-finite gradient"
-        summary = row.get("note") or "{us_per_op:.2f} us/op, {kb_per_op:.3f} KB/op".format(**row)
+        summary = row.get("note") or "{us_per_op:.2f} us/op, {kb_per_op:.3f} KB/op (median of {runs})".format(
+            runs=len(done), **row)
         print(f"  C      {name:10s} depth {n:>9,}: {summary}", flush=True)
         rows.append(row)
     base = next((r for r in rows if r["lib"] == "numpy" and "us_per_op" in r), None)
@@ -507,6 +508,18 @@ def run_depth(libs: list[str], quick: bool) -> list[dict[str, Any]]:
         if base and "us_per_op" in r:
             r["ratio"] = r["us_per_op"] / base["us_per_op"]
     return rows
+
+
+def _depth_run(name: str, n: int) -> dict[str, Any]:
+    """One --depth-child process: its JSON line, or {"error": ...}."""
+    cmd = [sys.executable, __file__, "--depth-child", name, str(n), "--threads", THREADS]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after 600 s"}
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["crashed"])[-1][:120]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # The record: environment, table, JSON. ------------------------------------------------------
@@ -602,7 +615,7 @@ def main() -> None:
           + (f" (they were set: {WAS_SET})" if WAS_SET else " (neither was set)"))
 
     quick = args.quick
-    rounds, sample = (3, 0.005) if quick else (15, 0.1)
+    rounds, sample = (3, 0.005) if quick else (25, 0.1)
     big = [784, 256, 10] if not quick else [64, 32, 10]
     rows = []
     for dtype, tol in ((np.float64, 1e-9), (np.float32, 1e-4)):
