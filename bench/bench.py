@@ -14,7 +14,9 @@ A layer is the library's own fused layer where it has one, as its nn.Linear runs
 F.linear, torch's addmm); the others compute h @ W + b.
 Every time is this process's CPU time (time.process_time: other processes on a shared machine do
 not count), the median of samples taken round-robin across the libraries so that what load remains
-hits them all alike; the garbage collector stays on. Ratios are to NumPy by hand, in the same run.
+hits them all alike; the garbage collector stays on. × NumPy is the median, over the rounds, of each
+round's ratio to NumPy by hand (samples taken moments apart share the machine's state); "middle half"
+gives the quartiles of those ratios, so a reader can see how much the machine moved during the run.
 """
 
 from __future__ import annotations
@@ -410,8 +412,8 @@ def max_diff(grads: Grads, ref: Grads) -> tuple[float, float]:
     return diff, diff / scale
 
 
-def timed_round_robin(steps: dict[str, Callable[[], Any]], rounds: int, sample_time: float) -> dict[str, float]:
-    """Median seconds per call of each step; each round takes one sample of every step in turn."""
+def timed_round_robin(steps: dict[str, Callable[[], Any]], rounds: int, sample_time: float) -> dict[str, list[float]]:
+    """Seconds per call of each step, one sample per round; each round samples every step in turn."""
     numbers = {}
     for name, step in steps.items():
         step()
@@ -425,7 +427,7 @@ def timed_round_robin(steps: dict[str, Callable[[], Any]], rounds: int, sample_t
             for _ in range(numbers[name]):
                 step()
             samples[name].append((time.process_time() - t) / numbers[name])
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return samples
 
 
 def run_workload(label: str, libs: dict[str, Lib], build: Callable[[Lib], Callable[[], Any]], rounds: int,
@@ -446,9 +448,13 @@ def run_workload(label: str, libs: dict[str, Lib], build: Callable[[Lib], Callab
             row["note"] = f"gradients differ from NumPy by hand (relative {rel:.1e})"
         steps[name] = step
         print(f"  {label:6s} {name:10s} max |grad - numpy| = {diff:.2e}", flush=True)
-    times = timed_round_robin(steps, rounds, sample_time)
-    for name, t in times.items():
-        rows[name].update(seconds=t, us_per_op=t / per * 1e6, ratio=t / times["numpy"])
+    samples = timed_round_robin(steps, rounds, sample_time)
+    for name, s in samples.items():
+        # ratios paired by round: a library and NumPy sampled moments apart share the machine's state
+        ratios = [x / base for x, base in zip(s, samples["numpy"])]
+        q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+        t = statistics.median(s)
+        rows[name].update(seconds=t, us_per_op=t / per * 1e6, ratio=statistics.median(ratios), ratio_iqr=[q1, q3])
     return list(rows.values())
 
 
@@ -541,21 +547,23 @@ def environment(libs: list[str], skipped: dict[str, str]) -> dict[str, Any]:
         "openblas_vars_unset": {v: WAS_SET.get(v) for v in OPENBLAS_VARS},
         "malloc": {k: v for k, (_, v) in MALLOC.items()} if MALLOC_PINNED else "glibc defaults",
         "skipped": skipped,
-        "notes": "medians of round-robin samples; gc on; ratios to NumPy by hand in the same run",
+        "notes": "medians of round-robin samples; gc on; × NumPy: the median of per-round ratios to NumPy by hand "
+                 "(middle half: their quartiles); C: the median of 3 runs",
     }
 
 
 def fmt_row(r: dict[str, Any]) -> list[str]:
     if "seconds" not in r:
-        return [r["workload"], r["lib"], "-", "-", "-", "-", r.get("note", "")]
+        return [r["workload"], r["lib"], "-", "-", "-", "-", "-", r.get("note", "")]
     value = f"{r['us_per_op']:.2f} µs/op" if r["workload"] in ("B", "C") else f"{r['seconds'] * 1e3:.3f} ms"
     extra = f"{r['kb_per_op']:.3f} KB/op, depth {r['depth']:,}" if r["workload"] == "C" else ""
     diff = f"{r['max_abs_grad_diff']:.1e}" if "max_abs_grad_diff" in r else "-"
-    return [r["workload"], r["lib"], value, f"{r['ratio']:.2f}", diff, extra, r.get("note", "")]
+    spread = "{:.2f}–{:.2f}".format(*r["ratio_iqr"]) if "ratio_iqr" in r else "-"
+    return [r["workload"], r["lib"], value, f"{r['ratio']:.2f}", spread, diff, extra, r.get("note", "")]
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ["workload", "library", "median", "× NumPy", "max Δgrad", "memory", "note"]
+    head = ["workload", "library", "median", "× NumPy", "middle half", "max Δgrad", "memory", "note"]
     lines = [head] + [fmt_row(r) for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |" for line in lines]
@@ -573,16 +581,21 @@ def goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         value = r.get("us_per_op") if key == "B" else r.get("kb_per_op") if key == "C" else r.get("ratio")
         unit = "µs/op" if key == "B" else "KB/op" if key == "C" else "× NumPy"
         ok = value is not None and value <= limit
-        if key == "C" and ok and torch_c:
-            ok = r["us_per_op"] <= torch_c["us_per_op"]
-        out.append({"goal": key, "limit": limit, "unit": unit, "value": value, "met": ok})
+        goal = {"goal": key, "limit": limit, "unit": unit, "value": value, "met": ok}
+        if key == "C" and value is not None and torch_c:  # and no slower than PyTorch per op
+            goal.update(us_per_op=r["us_per_op"], torch_us_per_op=torch_c["us_per_op"])
+            goal["met"] = ok and r["us_per_op"] <= torch_c["us_per_op"]
+        out.append(goal)
     return out
 
 
 def goal_line(g: dict[str, Any]) -> str:
     if g["value"] is None:
         return f"- {g['goal']}: not measured (goal ≤ {g['limit']} {g['unit']})"
-    return f"- {g['goal']}: {g['value']:.3g} {g['unit']} (goal ≤ {g['limit']}): {'met' if g['met'] else 'NOT met'}"
+    line = f"- {g['goal']}: {g['value']:.3f} {g['unit']} (goal ≤ {g['limit']})"
+    if "torch_us_per_op" in g:
+        line += f", {g['us_per_op']:.2f} µs/op (goal ≤ PyTorch's {g['torch_us_per_op']:.2f})"
+    return f"{line}: {'met' if g['met'] else 'NOT met'}"
 
 
 def main() -> None:
@@ -643,8 +656,9 @@ def markdown(env: dict[str, Any], text: str, goal_lines: str) -> str:
     return (f"# Benchmark results\n\nWritten by `python bench/bench.py`. {env['cpu']} ({env['cores']} cores), "
             f"{env['threads']} thread(s) for every library; Python {env['python']}, NumPy {env['numpy']}, BLAS {blas}; "
             f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for the run. Versions: {peers}.\n"
-            f"Times are medians of CPU time; × NumPy is the ratio to the same computation written by hand in NumPy, "
-            f"in the same run.\n\n"
+            f"Times are medians of CPU time; × NumPy is the median of per-round ratios to the same computation "
+            f"written by hand in NumPy, in the same run, and \"middle half\" their quartiles (C: ratio of medians "
+            f"of three runs).\n\n"
             f"{text}\n\nautodiff against the goals of issue 5:\n\n{goal_lines}\n")
 
 
