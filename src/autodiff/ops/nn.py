@@ -92,11 +92,11 @@ class MSELoss(Function):
     def forward(ctx, p: Array, t: Array) -> Array:
         diff = p - t
         ctx.save_for_backward(diff)
-        return (diff * diff).sum() / diff.size
+        return np.vdot(diff, diff) / diff.size  # vdot: Σ diff², one call
 
     def backward(ctx, grad: Array) -> tuple[Array, Array | None]:
         (diff,) = ctx.saved_tensors
-        dp = diff * (grad * 2 / diff.size)
+        dp = diff * (grad * (2 / diff.size))
         return dp, -dp if ctx.needs_input_grad[1] else None
 
     def jvp(ctx, tp: Array, tt: Array) -> Array:
