@@ -74,8 +74,11 @@ class CrossEntropy(Function):
 
     def forward(ctx, x: Array, y: Array) -> Array:
         logp = x - _logsumexp(x, -1)
-        ctx.save_for_backward((np.exp(logp) - (y[:, None] == np.arange(x.shape[-1]))) / len(y))
-        return -logp[np.arange(len(y)), y].mean()
+        rows = np.arange(len(y))
+        dx = np.exp(logp)  # softmax(x) ...
+        dx[rows, y] -= 1  # ... - onehot(y)
+        ctx.save_for_backward(dx / len(y))
+        return -logp[rows, y].sum() / len(y)
 
     def backward(ctx, grad: Array) -> tuple[Array, None]:
         (dx,) = ctx.saved_tensors
