@@ -51,7 +51,7 @@ def source(results: dict) -> dict:
             bars.append(bar)
         panels.append({"workload": name, "title": title, "goal_ratio": goal_ratio and significant(goal_ratio), "bars": bars})
     blas = ", ".join(f"{b['internal_api']} {b['version']}" for b in env["blas"])
-    caption = f"{env['cpu']}, {env['threads']} thread, NumPy {env['numpy']} ({blas}); medians of CPU time"
+    caption = f"{env['cpu']}, {env['threads']} thread, NumPy {env['numpy']} ({blas}); CPU time, medians of per-round ratios"
     return {"caption": caption, "panels": panels}
 
 
