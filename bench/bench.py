@@ -486,17 +486,18 @@ def _status_kb(key: str) -> int:
 
 def run_depth(libs: list[str], quick: bool) -> list[dict[str, Any]]:
     """Each library's chain in fresh processes, round-robin (3 rounds, 1 quick); the median run is kept."""
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in libs if name != "jax.jit"}
+    depth = {name: 3_000 if quick else DEPTH.get(name, 100_000) for name in libs if name != "jax.jit"}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in depth}
     for _ in range(1 if quick else 3):
         for name, done in runs.items():
             if not done or "error" not in done[-1]:  # a library that failed once is not run again
-                done.append(_depth_run(name, 3_000 if quick else DEPTH.get(name, 100_000)))
+                done.append(_depth_run(name, depth[name]))
     rows = []
     for name in libs:
         if name == "jax.jit":
             rows.append({"workload": "C", "lib": name, "note": "skipped: compiling a 100,000-op program takes minutes"})
             continue
-        done, n = runs[name], 3_000 if quick else DEPTH.get(name, 100_000)
+        done, n = runs[name], depth[name]
         row: dict[str, Any] = {"workload": "C", "lib": name, "depth": n}
         if "error" in done[-1]:
             row["note"] = done[-1]["error"]
