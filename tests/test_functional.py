@@ -76,6 +76,19 @@ def test_mse_loss_is_the_mean_squared_difference() -> None:
     np.testing.assert_allclose(pred.grad, 2 * (pred.data - target) / 4, rtol=1e-12)
 
 
+def test_a_layer_and_the_squared_error_are_one_node_each() -> None:
+    """What deck 07's "Fewer, bigger nodes" slide says: F.linear is one Affine, F.mse_loss one MSELoss."""
+    x, w, b = Tensor(rng.standard_normal((5, 3))), Tensor(rng.standard_normal((3, 2)), requires_grad=True), Tensor(
+        np.zeros(2), requires_grad=True)
+    out = F.linear(x, w, b)
+    loss = F.mse_loss(out, np.ones((5, 2)))
+    assert type(loss.grad_fn).__name__ == "MSELoss" and [id(p) for p in loss.grad_fn.parents] == [id(out), id(None)]
+    assert type(out.grad_fn).__name__ == "Affine" and [id(p) for p in out.grad_fn.parents] == [id(None), id(w), id(b)]
+    np.testing.assert_allclose(out.data, x.data @ w.data + b.data, rtol=1e-15)
+    vector = F.linear(x.data[0], w, b)  # a 1-D input takes matmul's rules: a row in, a row out
+    np.testing.assert_allclose(vector.data, x.data[0] @ w.data + b.data, rtol=1e-15)
+
+
 def test_mse_loss_refuses_shapes_that_would_broadcast() -> None:
     with pytest.raises(ValueError, match=r"mse_loss: pred has shape \(4, 1\) but target has shape \(4,\)"):
         F.mse_loss(Tensor(np.zeros((4, 1))), np.zeros(4))
