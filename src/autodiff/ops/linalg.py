@@ -1,4 +1,4 @@
-"""Matrix multiplication: the one op whose Jacobian is not diagonal."""
+"""Matrix products, whose Jacobians are not diagonal: MatMul, and Affine (a layer, X @ W + b, as one node)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Softmax and friends, written to be stable: exp never sees a large positive number."""
+"""Softmax and friends, written to be stable (exp never sees a large positive number), and the fused losses."""
 
 from __future__ import annotations
 
