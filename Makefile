@@ -79,8 +79,9 @@ lab: $(VENV_OK) ## open the notebooks in JupyterLab on 127.0.0.1 (installs the `
 	$(VENV)/bin/jupyter-lab --ip=127.0.0.1 --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
-bench: $(VENV_OK) ## run bench/bench.py (peers: pip install -e ".[bench]"), then redraw its chart
+bench: $(VENV_OK) ## run bench/bench.py (peers: pip install -e ".[bench]"), then the README's table and the charts
 	$(PY) bench/bench.py
+	$(PY) tools/bench_table.py
 	$(MAKE) --no-print-directory images
 
 clean: ## remove build/ (the venv and node_modules stay)

@@ -58,15 +58,16 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from report import goal_line, goals, markdown, table  # noqa: E402  (bench/report.py: the tables and goal lines)
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 NUMPY_BLAS = threadpool_info()  # before any peer loads its own BLAS or OpenMP
 
 HERE = Path(__file__).resolve().parent
-LIBS = ["numpy", "autodiff", "torch", "mygrad", "autograd", "jax", "jax.jit", "micrograd"]
+LIBS = ["numpy", "autodiff", "floor", "torch", "mygrad", "autograd", "jax", "jax.jit", "micrograd"]
 PACKAGE = {"jax.jit": "jax"}  # the module to import, where it is not the library's name
-DEPTH = {"numpy": 1_000_000, "autodiff": 1_000_000, "torch": 1_000_000, "jax": 10_000, "micrograd": 10_000}  # others: 100,000
-GOALS = {"A f64": 1.05, "A f32": 1.05, "B": 2.5, "C": 0.8, "D": 1.8}
+DEPTH = {"numpy": 1_000_000, "autodiff": 1_000_000, "floor": 1_000_000, "torch": 1_000_000,
+         "jax": 10_000, "micrograd": 10_000}  # others: 100,000
 Grads = list[np.ndarray]
 
 
@@ -147,6 +148,7 @@ def numpy_chain(d: dict[str, Any]) -> Callable[[], Grads]:
 
 class Lib:
     name = "?"
+    workloads = "ABCD"  # the workloads it runs (by letter)
 
     def mlp(self, d: dict[str, Any], act: str, loss: str) -> Callable[[], Any]:
         raise NotImplementedError
@@ -232,6 +234,18 @@ class Torch(Autodiff):
 
     def to_numpy(self, grads: Any) -> Grads:
         return [g.numpy() for g in grads]
+
+
+class Floor(Autodiff):
+    """bench/floor.py: PyTorch's Function interface in Python and nothing else, on the chain (B, C)."""
+
+    name = "floor"
+    workloads = "BC"
+
+    def __init__(self) -> None:
+        import floor
+
+        self.tensor, self.F = floor.Tensor, floor
 
 
 class MyGrad(Lib):
@@ -399,7 +413,9 @@ class Micrograd(Lib):
         return [np.vectorize(lambda v: v.grad, otypes=[float])(np.asarray(g, dtype=object)) for g in grads]
 
 
-LIB_CLASSES: dict[str, type[Lib]] = {c.name: c for c in (NumpyByHand, Autodiff, Torch, MyGrad, HipsAutograd, Jax, JaxJit, Micrograd)}
+LIB_CLASSES: dict[str, type[Lib]] = {
+    c.name: c for c in (NumpyByHand, Autodiff, Floor, Torch, MyGrad, HipsAutograd, Jax, JaxJit, Micrograd)
+}
 
 
 # Measuring. ----------------------------------------------------------------------------------
@@ -436,6 +452,8 @@ def run_workload(label: str, libs: dict[str, Lib], build: Callable[[Lib], Callab
     rows, steps = {}, {}
     ref = libs["numpy"].to_numpy(build(libs["numpy"])())
     for name, lib in libs.items():
+        if label[0] not in lib.workloads:
+            continue
         row = rows[name] = {"workload": label, "lib": name}
         try:
             step = build(lib)
@@ -540,7 +558,7 @@ def _blas(pools: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def environment(libs: list[str], skipped: dict[str, str]) -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    versions = {name: importlib.metadata.version(PACKAGE.get(name, name)) for name in libs}
+    versions = {name: importlib.metadata.version(PACKAGE.get(name, name)) for name in libs if name != "floor"}
     return {
         "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
         "versions": versions, "blas": _blas(NUMPY_BLAS), "all_thread_pools": _blas(threadpool_info()),
@@ -551,52 +569,6 @@ def environment(libs: list[str], skipped: dict[str, str]) -> dict[str, Any]:
         "notes": "medians of round-robin samples; gc on; × NumPy: the median of per-round ratios to NumPy by hand "
                  "(middle half: their quartiles); C: the median of 3 runs",
     }
-
-
-def fmt_row(r: dict[str, Any]) -> list[str]:
-    if "seconds" not in r:
-        return [r["workload"], r["lib"], "-", "-", "-", "-", "-", r.get("note", "")]
-    value = f"{r['us_per_op']:.2f} µs/op" if r["workload"] in ("B", "C") else f"{r['seconds'] * 1e3:.3f} ms"
-    extra = f"{r['kb_per_op']:.3f} KB/op, depth {r['depth']:,}" if r["workload"] == "C" else ""
-    diff = f"{r['max_abs_grad_diff']:.1e}" if "max_abs_grad_diff" in r else "-"
-    spread = "{:.2f}–{:.2f}".format(*r["ratio_iqr"]) if "ratio_iqr" in r else "-"
-    return [r["workload"], r["lib"], value, f"{r['ratio']:.2f}", spread, diff, extra, r.get("note", "")]
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    head = ["workload", "library", "median", "× NumPy", "middle half", "max Δgrad", "memory", "note"]
-    lines = [head] + [fmt_row(r) for r in rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    out = ["| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |" for line in lines]
-    out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(out)
-
-
-def goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """autodiff against each of issue 5's goals."""
-    ours = {r["workload"]: r for r in rows if r["lib"] == "autodiff"}
-    torch_c = next((r for r in rows if r["workload"] == "C" and r["lib"] == "torch" and "us_per_op" in r), None)
-    out = []
-    for key, limit in GOALS.items():
-        r = ours.get(key, {})
-        value = r.get("us_per_op") if key == "B" else r.get("kb_per_op") if key == "C" else r.get("ratio")
-        unit = "µs/op" if key == "B" else "KB/op" if key == "C" else "× NumPy"
-        ok = value is not None and value <= limit
-        goal = {"goal": key, "limit": limit, "unit": unit, "value": value, "met": ok}
-        if key == "C" and value is not None and torch_c:  # and no slower than PyTorch per op
-            goal.update(us_per_op=r["us_per_op"], torch_us_per_op=torch_c["us_per_op"])
-            goal["met"] = ok and r["us_per_op"] <= torch_c["us_per_op"]
-        out.append(goal)
-    return out
-
-
-def goal_line(g: dict[str, Any]) -> str:
-    if g["value"] is None:
-        return f"- {g['goal']}: not measured (goal ≤ {g['limit']} {g['unit']})"
-    line = f"- {g['goal']}: {g['value']:.3f} {g['unit']} (goal ≤ {g['limit']})"
-    if "torch_us_per_op" in g:
-        line += f", {g['us_per_op']:.2f} µs/op (goal ≤ PyTorch's {g['torch_us_per_op']:.2f})"
-    return f"{line}: {'met' if g['met'] else 'NOT met'}"
 
 
 def main() -> None:
@@ -651,16 +623,6 @@ def main() -> None:
     (args.out / "results.md").write_text(markdown(env, text, goal_lines))
 
 
-def markdown(env: dict[str, Any], text: str, goal_lines: str) -> str:
-    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['filepath']})" for b in env["blas"])
-    peers = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
-    return (f"# Benchmark results\n\nWritten by `python bench/bench.py`. {env['cpu']} ({env['cores']} cores), "
-            f"{env['threads']} thread(s) for every library; Python {env['python']}, NumPy {env['numpy']}, BLAS {blas}; "
-            f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for the run. Versions: {peers}.\n"
-            f"Times are medians of CPU time; × NumPy is the median of per-round ratios to the same computation "
-            f"written by hand in NumPy, in the same run, and \"middle half\" their quartiles (C: ratio of medians "
-            f"of three runs).\n\n"
-            f"{text}\n\nautodiff against the goals of issue 5:\n\n{goal_lines}\n")
 
 
 if __name__ == "__main__":

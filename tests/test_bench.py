@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import bench_table  # noqa: E402
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
 WORKLOADS = ["A f64", "A f32", "B", "C", "D"]
 
@@ -17,7 +20,7 @@ WORKLOADS = ["A f64", "A f32", "B", "C", "D"]
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, str]:
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--libs", "numpy,autodiff", "--out", str(out)],
+        [sys.executable, str(BENCH), "--quick", "--libs", "numpy,autodiff,floor", "--out", str(out)],
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr
@@ -27,7 +30,8 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, str]
 def test_every_workload_has_a_row_per_library(quick_run: tuple[dict, str, str]) -> None:
     result, _, _ = quick_run
     cells = {(r["workload"], r["lib"]): r for r in result["rows"]}
-    assert sorted(cells) == sorted((w, lib) for w in WORKLOADS for lib in ("numpy", "autodiff"))
+    expected = [(w, lib) for w in WORKLOADS for lib in ("numpy", "autodiff")] + [("B", "floor"), ("C", "floor")]
+    assert sorted(cells) == sorted(expected)  # the floor is a yardstick for the chain only
     for (workload, lib), row in cells.items():
         assert row["seconds"] > 0 and row["us_per_op"] > 0, row
         if workload == "C":  # one time per library: the ratio of the medians of its runs
@@ -38,8 +42,8 @@ def test_every_workload_has_a_row_per_library(quick_run: tuple[dict, str, str]) 
             if lib == "numpy":
                 assert row["ratio"] == q1 == q3 == 1.0
         assert "note" not in row, row
-    for workload in ("A f64", "B", "D"):
-        assert cells[workload, "autodiff"]["max_abs_grad_diff"] < 1e-10
+    for workload, lib in (("A f64", "autodiff"), ("B", "autodiff"), ("D", "autodiff"), ("B", "floor")):
+        assert cells[workload, lib]["max_abs_grad_diff"] < 1e-10
     assert cells["A f32", "autodiff"]["max_abs_grad_diff"] < 1e-4
     assert cells["C", "autodiff"]["kb_per_op"] > 0
 
@@ -48,6 +52,9 @@ def test_goals_and_environment_are_recorded(quick_run: tuple[dict, str, str]) ->
     result, markdown, stdout = quick_run
     assert [g["goal"] for g in result["goals"]] == WORKLOADS
     assert all(g["value"] is not None and isinstance(g["met"], bool) for g in result["goals"])
+    floor_b = next(r for r in result["rows"] if r["workload"] == "B" and r["lib"] == "floor")
+    assert result["goals"][2]["floor_us_per_op"] == floor_b["us_per_op"]
+    assert f"(the floor, bench/floor.py: {floor_b['us_per_op']:.3f})" in stdout
     env = result["environment"]
     assert env["threads"] == 1 and env["blas"] and env["numpy"]
     assert set(env["openblas_vars_unset"]) == {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
@@ -60,3 +67,20 @@ def test_goals_and_environment_are_recorded(quick_run: tuple[dict, str, str]) ->
 def test_an_unknown_library_is_refused_by_name() -> None:
     done = subprocess.run([sys.executable, str(BENCH), "--quick", "--libs", "nosuchlib"], capture_output=True, text=True)
     assert done.returncode != 0 and "unknown library 'nosuchlib'" in done.stderr
+
+
+def test_the_readme_shows_the_committed_results() -> None:
+    assert bench_table.problems() == []
+
+
+def test_a_stale_or_broken_readme_block_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = tmp_path / "README.md"
+    text = bench_table.README.read_text(encoding="utf-8")
+    readme.write_text(text.replace("| autodiff | ", "| autodiff | 0.50 | ", 1), encoding="utf-8")
+    monkeypatch.setattr(bench_table, "README", readme)
+    (found,) = bench_table.problems()
+    assert "the benchmark block differs from bench/results.json" in found and "+| autodiff |" in found
+    assert bench_table.rewrite() and bench_table.problems() == []
+    readme.write_text(text.replace(bench_table.END, ""), encoding="utf-8")
+    with pytest.raises(ValueError, match="README.md must hold one"):
+        bench_table.problems()
