@@ -10,6 +10,8 @@ Workloads (issue 5):
   C  the same chain 1,000,000 ops deep (100,000 for the slow peers, 10,000 for JAX eager and micrograd),
      in fresh processes, three rounds across the libraries: the median run's time and peak memory
   D  a tiny MLP, 2-16-16-1 (relu) on 100 points, mean squared error: the live demo's regime
+"floor" is not a library but a yardstick for B and C (bench/floor.py): PyTorch's Function interface
+in plain Python and nothing else, so its time above NumPy by hand is what the interface costs.
 A layer is the library's own fused layer where it has one, as its nn.Linear runs it (autodiff's
 F.linear, torch's addmm); the others compute h @ W + b.
 Every time is this process's CPU time (time.process_time: other processes on a shared machine do
