@@ -69,7 +69,10 @@ class Function:
             needs.append(need := is_tensor and x._requires_grad and _grad_enabled)
             parents.append(x if need else None)
         ctx.needs_input_grad = needs = tuple(needs)
-        result = Tensor._make(_forward(cls, ctx, arrays, params))
+        try:
+            result = Tensor._make(cls.forward(ctx, *arrays, **params))
+        except (IndexError, ValueError, TypeError) as err:  # NumPy's message, with the op and the shapes
+            raise _op_error(err, cls, arrays) from err
         if True in needs:
             ctx.parents = tuple(parents)
             ctx.number = _next_number()  # creation order: backward runs the newest node first
@@ -80,14 +83,11 @@ class Function:
         return result
 
 
-def _forward(cls: type[Function], ctx: Function, arrays: list[Any], params: dict[str, Any]) -> Any:
-    """cls.forward, with NumPy's shape and index errors prefixed by the op's name and input shapes."""
-    try:
-        return cls.forward(ctx, *arrays, **params)
-    except (IndexError, ValueError, TypeError) as err:
-        kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(err, k))
-        shapes = ", ".join(str(np.shape(a)) for a in arrays)
-        raise kind(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from err
+def _op_error(err: Exception, cls: type[Function], arrays: list[Any]) -> Exception:
+    """An error of err's kind whose message starts with the op's name and its inputs' shapes."""
+    kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(err, k))
+    shapes = ", ".join(str(np.shape(a)) for a in arrays)
+    return kind(f"{cls.__name__}: inputs of shapes {shapes}: {err}")
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
