@@ -557,10 +557,18 @@ def _blas(pools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: Path(p[k]).name if k == "filepath" else p.get(k) for k in keys} for p in pools]
 
 
+def _version(module: str) -> str:
+    """The installed distribution's version; a module of this folder (the floor) has none."""
+    try:
+        return importlib.metadata.version(module)
+    except importlib.metadata.PackageNotFoundError:
+        return f"bench/{module}.py"
+
+
 def environment(libs: list[str], skipped: dict[str, str]) -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    versions = {name: importlib.metadata.version(PACKAGE.get(name, name)) for name in libs if name != "floor"}
+    versions = {name: _version(PACKAGE.get(name, name)) for name in libs}
     return {
         "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
         "versions": versions, "blas": _blas(NUMPY_BLAS), "all_thread_pools": _blas(threadpool_info()),

@@ -35,7 +35,9 @@ def source(results: dict) -> dict:
     """The plotted numbers: per workload, each library's ratio to NumPy by hand (or why it has none)."""
     rows, env = results["rows"], results["environment"]
     goals = {g["goal"]: g for g in results["goals"]}
-    libs = [lib for lib in dict.fromkeys(r["lib"] for r in rows) if lib != "floor"]  # the floor: op_cost.py
+    measured = {(r["workload"], r["lib"]) for r in rows}
+    # a library with a row in every panel (the floor runs only the chain: op_cost.py draws it)
+    libs = [lib for lib in dict.fromkeys(r["lib"] for r in rows) if all((w, lib) in measured for w in TITLES)]
     panels = []
     for name, title in TITLES.items():
         cells = {r["lib"]: r for r in rows if r["workload"] == name}
