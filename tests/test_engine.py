@@ -217,11 +217,11 @@ def test_no_gradient_is_computed_for_inputs_that_do_not_need_one() -> None:
 @pytest.mark.parametrize("op", [Mul, Div, Pow, MatMul, Maximum, Minimum, Where])  # (Add, Sub pass grad through)
 def test_builtin_ops_skip_the_gradient_of_a_constant(op: type[Function]) -> None:
     x, c = Tensor(np.full((2, 2), 2.0), requires_grad=True), np.full((2, 2), 3.0)
-    condition = [np.eye(2, dtype=bool)] if op is Where else []
+    params = {"condition": np.eye(2, dtype=bool)} if op is Where else {}
     for inputs in ((x, c), (c, x)):
-        out = op.apply(*condition, *inputs)
+        out = op.apply(*inputs, **params)
         grads = op.backward(out.grad_fn, np.ones((2, 2)))
-        assert [g is None for g in grads] == [not isinstance(i, Tensor) for i in condition + list(inputs)]
+        assert [g is None for g in grads] == [not isinstance(i, Tensor) for i in inputs]
 
 
 def test_every_op_is_a_function_with_a_docstring_stating_its_math() -> None:

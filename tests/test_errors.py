@@ -26,7 +26,7 @@ x34 = Tensor(np.ones((3, 4)), requires_grad=True)
         (lambda: x34 + Tensor(np.ones(3)), ValueError, ("Add", "(3, 4)", "(3,)")),
         (lambda: x34 * np.ones((2, 4)), ValueError, ("Mul", "(3, 4)", "(2, 4)")),
         (lambda: np.ones(5) - x34, ValueError, ("Sub", "(5,)", "(3, 4)")),
-        (lambda: where(np.ones(3, bool), x34, 0.0), ValueError, ("Where", "(3,)", "(3, 4)")),
+        (lambda: where(np.ones(3, bool), x34, 0.0), ValueError, ("Where", "(3, 4)", "condition of shape (3,)")),
         (lambda: concatenate([x34, np.ones((2, 3))]), ValueError, ("Concatenate", "(3, 4)", "(2, 3)")),
         (lambda: stack([x34, np.ones((2, 3))]), ValueError, ("Stack", "(3, 4)", "(2, 3)")),
         (lambda: x34.reshape(5, 2), ValueError, ("Reshape", "(3, 4)", "(5,2)")),

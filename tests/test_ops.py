@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 import autodiff.functional as F
 from autodiff import Tensor, concatenate, matmul, maximum, minimum, stack, where
 from autodiff.gradcheck import check_vjp, gradcheck
-from autodiff.ops import REGISTRY
+from autodiff.ops import REGISTRY, ScatterAdd
 
 Case = tuple[Callable[..., Tensor], list[Any]]  # f and its inputs: Tensors requiring grad are checked
 
@@ -149,6 +149,15 @@ def getitem_case(draw: Any) -> Case:
 
 
 @st.composite
+def scatter_add_case(draw: Any) -> Case:
+    """GetItem's transpose: rows of x added into zeros of shape (n, m) at drawn row indices (repeats add up)."""
+    rng = draw(rngs)
+    n, m, k = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 5))
+    index = rng.integers(0, n, k)
+    return lambda x: ScatterAdd.apply(x, index=index, shape=(n, m)), [leaf(normal(rng, (k, m)))]
+
+
+@st.composite
 def join_case(draw: Any, join: Callable) -> Case:
     """concatenate or stack of 1-3 tensors (some constants) along a drawn axis, negative included."""
     rng = draw(rngs)
@@ -237,6 +246,7 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "Sigmoid": unary(lambda x: x.sigmoid()),
     "Relu": unary(lambda x: x.relu(), nonzero),
     "Clip": unary(lambda x: x.clip(-0.5, 0.7), lambda rng, s: nonzero(rng, s) + 0.1),
+    "Cast": unary(lambda x: x.astype(x.dtype)),
     "Sum": reduction("sum"),
     "Mean": reduction("mean"),
     "Max": reduction("max"),
@@ -245,6 +255,7 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "Transpose": transpose_case(),
     "BroadcastTo": broadcast_to_case(),
     "GetItem": getitem_case(),
+    "ScatterAdd": scatter_add_case(),
     "Concatenate": join_case(concatenate),
     "Stack": join_case(stack),
     "MatMul": matmul_case(),
@@ -343,6 +354,15 @@ def test_getitem_scatter_adds_repeated_indices() -> None:
     np.testing.assert_array_equal(x.grad, [8.0, 0.0, 2.0, 0.0])
 
 
+def test_cast_sends_the_gradient_back_in_the_input_dtype() -> None:
+    x = leaf(np.array([1.0, 2.0], np.float32))
+    y = x.astype(np.float64)
+    assert y.dtype == np.float64 and y.grad_fn.out_dtype == np.float64
+    (y * np.array([3.0, 4.0])).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+
+
 def test_getitem_with_tensor_indices_equals_ndarray_indices() -> None:
     x = leaf(np.arange(12.0).reshape(3, 4))
     rows, cols = np.array([2, 0, 2]), np.array([1, 1, 3])
@@ -413,14 +433,14 @@ def test_ops_compute_float32_gradients_in_float32(monkeypatch: pytest.MonkeyPatc
     from autodiff import engine
 
     seen: list[tuple[str, np.dtype]] = []
-    run = engine._run_backward
+    run = engine._vjp
 
-    def spy(fn, grad):
-        grads = run(fn, grad)
-        seen.extend((type(fn).__name__, np.asarray(g).dtype) for g in grads if g is not None)
+    def spy(node, grad, create_graph):
+        grads = run(node, grad, create_graph)
+        seen.extend((type(node).__name__, np.asarray(g).dtype) for g in grads if g is not None)
         return grads
 
-    monkeypatch.setattr(engine, "_run_backward", spy)
+    monkeypatch.setattr(engine, "_vjp", spy)
     for name in CASES:
         f, inputs = _first_case(name)
         xs = [Tensor(x.data.astype(np.float32), requires_grad=True) if isinstance(x, Tensor) and x.requires_grad

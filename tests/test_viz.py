@@ -38,10 +38,10 @@ def test_ops_are_named_by_their_function_and_wired_in_order() -> None:
     dot = viz.to_dot(loss)
     ops = {k: v for k, v in nodes(dot).items() if k.startswith("f")}
     assert [re.search(r"label=(\w+)", v)[1] for v in ops.values()] == ["CrossEntropy", "Tanh", "Affine"]
-    # loss t0 <- CrossEntropy f0 <- (t1, targets c0); t1 <- Tanh f1 <- t2 <- Affine f2 <- (x t3, weight t4, bias t5)
+    # loss t0 <- CrossEntropy f0 <- t1 (the targets are a parameter of the op, not an input);
+    # t1 <- Tanh f1 <- t2 <- Affine f2 <- (x t3, weight t4, bias t5)
     assert edges(dot) == [
-        ("f0", "t0"), ("t1", "f0"), ("c0", "f0"), ("f1", "t1"), ("t2", "f1"), ("f2", "t2"), ("t3", "f2"), ("t4", "f2"),
-        ("t5", "f2"),
+        ("f0", "t0"), ("t1", "f0"), ("f1", "t1"), ("t2", "f1"), ("f2", "t2"), ("t3", "f2"), ("t4", "f2"), ("t5", "f2"),
     ]
 
 

@@ -6,15 +6,15 @@
     x.grad  # array([2., 4.])
 """
 
-from .engine import Function, is_grad_enabled, no_grad
+from .engine import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, as_tensor
 from .ops import concatenate, matmul, maximum, minimum, stack, where
-from .transforms import grad, jacobian, jvp, vjp
-from . import datasets, forward, functional, nn, optim, viz  # viz imports graphviz only when it draws
+from .transforms import grad, hessian, hvp, jacobian, jvp, vjp
+from . import autograd, datasets, forward, functional, nn, optim, viz  # viz imports graphviz only when it draws
 
 __all__ = [
-    "Function", "Tensor", "as_tensor", "concatenate", "datasets", "forward", "functional", "grad",
-    "is_grad_enabled", "jacobian", "jvp", "matmul", "maximum", "minimum", "nn", "no_grad", "optim",
-    "stack", "vjp", "viz", "where",
+    "Function", "Tensor", "as_tensor", "autograd", "concatenate", "datasets", "enable_grad", "forward",
+    "functional", "grad", "hessian", "hvp", "is_grad_enabled", "jacobian", "jvp", "matmul", "maximum", "minimum",
+    "nn", "no_grad", "optim", "set_grad_enabled", "stack", "vjp", "viz", "where",
 ]
 __version__ = "0.1.0"

@@ -1,52 +1,95 @@
 """The engine: how an op records itself (Function.apply) and how gradients flow back (backward).
 
-Everything every op needs lives here, once: shape checks with the op's name, reducing a
-broadcast gradient to its input's shape, casting it to the input's dtype, accumulating at
-fan-out, and freeing saved arrays. The ops in `autodiff.ops` only hold the math.
+Everything every op needs lives here, once: promoting inputs to one dtype, recording the node,
+reducing a broadcast gradient to its input's shape, casting it to the input's dtype, accumulating
+at fan-out, and freeing what forward saved. The ops in `autodiff.ops` only hold the math.
+
+The graph is made of nodes: each op's node (its Function instance, the output's grad_fn) links to
+the node or leaf behind each input, never to intermediate Tensors, so activations are freed as
+soon as nothing else needs them. A backward rule is written once, in NumPy: on arrays it computes
+a gradient; on Tensors (create_graph) the same calls dispatch to the ops and record a graph of the
+backward itself, which can be differentiated again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
+import threading
+from collections.abc import Callable, Iterable
+from functools import wraps
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-_grad_enabled = True
 _forward_ad_level = 0
 _next_number = itertools.count(0, -1).__next__  # nodes count down: the newest has the smallest number
+Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Record no graph inside this block (or decorated function): for inference and updates."""
+class _GradMode(threading.local):
+    enabled = True  # each thread starts recording, as in PyTorch
+
+
+_grad_mode = _GradMode()
+
+
+class set_grad_enabled:
+    """Record a graph (True) or not (False) inside this block or decorated function, in this thread."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode, self.prev = bool(mode), []
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self.prev, _grad_enabled = _grad_enabled, False
+        self.prev.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
+        _grad_mode.enabled = self.prev.pop()
+
+    def __call__(self, fn: Fn) -> Fn:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(self.mode):  # a fresh context per call: recursion restores each level
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(set_grad_enabled):
+    """Record no graph inside this block (or decorated function): for inference and updates."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record a graph inside this block (or decorated function), even within no_grad."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled
+    return _grad_mode.enabled
 
 
 class Function:
     """An op: subclasses define forward(ctx, *arrays) -> array and backward(ctx, grad) -> grads.
 
-    `ctx` is the Function instance itself; it is also the node that the output's
-    `grad_fn` points to. Call an op with `MyOp.apply(*inputs, **params)`.
-    An op may also define jvp(ctx, *tangents) -> tangent for forward mode.
+    `ctx` is the Function instance itself; it is also the node that the output's `grad_fn` points
+    to. Call an op with `MyOp.apply(*inputs, **params)`. forward saves what backward needs with
+    ctx.save_for_backward: inputs, the output, or constants such as masks (not other values
+    computed from the inputs: higher order could not differentiate them). An op may also define
+    jvp(ctx, *tangents) -> tangent for forward mode.
     """
 
-    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "number", "__dict__")
+    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "number", "out_shape", "out_dtype", "out_id",
+                 "__dict__")
+    hooks: tuple[Callable[[Any], None], ...] = ()  # called with the node's complete gradient (retain_grad)
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(ctx).__name__} defines no forward")
@@ -61,71 +104,216 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run forward on the inputs' arrays; record the node if any input requires grad."""
         ctx = cls.__new__(cls)
-        ctx.saved_tensors = ()
-        arrays, needs, parents = [], [], []  # one loop: this runs for every op, the engine's hot path
-        for x in inputs:
-            is_tensor = isinstance(x, Tensor)
-            arrays.append(x.data if is_tensor else x)
-            needs.append(need := is_tensor and x._requires_grad and _grad_enabled)
-            parents.append(x if need else None)
-        ctx.needs_input_grad = needs = tuple(needs)
+        arrays = _unwrap(ctx, inputs)  # also sets ctx.needs_input_grad and ctx.parents
         try:
-            result = Tensor._make(cls.forward(ctx, *arrays, **params))
+            out = Tensor._make(result := cls.forward(ctx, *arrays, **params))
         except (IndexError, ValueError, TypeError) as err:  # NumPy's message, with the op and the shapes
-            raise _op_error(err, cls, arrays) from err
-        if True in needs:
-            ctx.parents = tuple(parents)
-            ctx.number = _next_number()  # creation order: backward runs the newest node first
-            result._requires_grad = True
-            result.grad_fn = ctx
+            raise _op_error(err, cls, arrays, params) from err
+        if True in ctx.needs_input_grad:
+            _record(ctx, result, out)
         if _forward_ad_level:
-            _push_tangent(cls, ctx, inputs, result)
-        return result
+            _push_tangent(cls, ctx, inputs, out)
+        return out
 
 
-def _op_error(err: Exception, cls: type[Function], arrays: list[Any]) -> Exception:
+def _unwrap(ctx: Function, inputs: tuple[Any, ...]) -> list[np.ndarray]:
+    """The inputs' arrays, all of one dtype; which need a gradient, and the node or leaf behind each."""
+    enabled = _grad_mode.enabled
+    arrays, needs, parents = [], [], []
+    dtype = None
+    for x in inputs:
+        if not isinstance(x, Tensor) or (d := x.data.dtype) is not dtype and dtype is not None and d != dtype:
+            return _unwrap(ctx, _promote(type(ctx), inputs))  # constants, mixed dtypes: one dtype first
+        arrays.append(x.data)
+        dtype = d
+        needs.append(need := enabled and x._requires_grad)
+        parents.append((x.grad_fn or x) if need else None)
+    ctx.saved_tensors = ()
+    ctx.needs_input_grad = tuple(needs)
+    ctx.parents = tuple(parents)
+    return arrays
+
+
+def _record(ctx: Function, result: Any, out: Tensor) -> None:
+    """Make ctx the node behind out: numbered in creation order, knowing its output's shape and dtype."""
+    data = out.data
+    ctx.number = _next_number()  # backward runs the newest node first
+    ctx.out_shape, ctx.out_dtype, ctx.out_id = data.shape, data.dtype, id(data)
+    if result is not data and ctx.saved_tensors:  # forward returned a NumPy scalar and saved it
+        ctx.saved_tensors = tuple(data if a is result else a for a in ctx.saved_tensors)
+    out._requires_grad = True
+    out.grad_fn = ctx
+
+
+# Promotion: PyTorch's rule, so that a float32 model stays float32 with Python, NumPy or 0-d constants.
+
+_KIND = {"b": 0, "u": 1, "i": 1, "f": 2}
+_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: np.dtype(np.float64)}
+
+
+def _promote(cls: type[Function], inputs: tuple[Any, ...]) -> list[Tensor]:
+    """Every input as a Tensor of the result's dtype: the widest kind wins (bool < int < float), and
+    within it, tensors with dimensions outrank 0-d ones, which outrank Python and NumPy scalars."""
+    arrays = [_operand(cls, i, x) for i, x in enumerate(inputs)]
+    tiers = [0 if not isinstance(x, (Tensor, np.ndarray)) else 2 if a.ndim else 1 for x, a in zip(inputs, arrays)]
+    kind = max(_KIND[a.dtype.kind] for a in arrays)
+    ranked = [(t, a.dtype) for t, a in zip(tiers, arrays) if _KIND[a.dtype.kind] == kind]
+    top = max(t for t, _ in ranked)
+    dtype = np.result_type(*[d for t, d in ranked if t == top]) if top else _DEFAULT[kind]
+    return [_cast(x, a, dtype) for x, a in zip(inputs, arrays)]
+
+
+def _operand(cls: type[Function], i: int, x: Any) -> np.ndarray:
+    """An input's array (a constant converted), or a TypeError naming the op and the input."""
+    a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if a.dtype.kind not in _KIND:
+        raise TypeError(f"{cls.__name__}: input {i} is {x!r} of dtype {a.dtype}; expected numbers, an array or a Tensor")
+    return a
+
+
+def _cast(x: Any, a: np.ndarray, dtype: np.dtype) -> Tensor:
+    """x as a Tensor of dtype: a cast that is recorded when x requires grad, a plain copy otherwise."""
+    if a.dtype == dtype:
+        return x if isinstance(x, Tensor) else Tensor._make(a)
+    if isinstance(x, Tensor) and x._requires_grad:
+        return x.astype(dtype)
+    return Tensor._make(a.astype(dtype))
+
+
+def _op_error(err: Exception, cls: type[Function], arrays: list[Any], params: dict[str, Any]) -> Exception:
     """An error of err's kind whose message starts with the op's name and its inputs' shapes."""
     kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(err, k))
     shapes = ", ".join(str(np.shape(a)) for a in arrays)
+    shapes += "".join(f"; {k} of shape {v.shape}" for k, v in params.items() if isinstance(v, np.ndarray))
     return kind(f"{cls.__name__}: inputs of shapes {shapes}: {err}")
 
 
-def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
-    """Reverse-mode sweep from `root`, newest node first: a node's consumers are all newer than it."""
-    grads = {id(root): _seed(root, grad)}
-    todo: list[tuple[int, int, Tensor]] = []  # a heap: the newest node (the smallest number) pops first
-    leaves: list[Tensor] = []
-    _schedule(root, todo, leaves)
-    kept: set[int] = set()  # arrays that became some tensor's .grad
+# Backward --------------------------------------------------------------------------------------
+
+Vertex = Any  # a node (Function) or a leaf Tensor: what a gradient is summed for
+
+
+def backward(roots: list[Tensor], grads: list[Any], retain_graph: bool = False, create_graph: bool = False) -> dict[Vertex, Any]:
+    """Reverse-mode sweep: seed the roots, then pop the newest node, apply its VJP, pass each input its share."""
+    sums: dict[Vertex, Any] = {}
+    todo: list[tuple[int, Function]] = []  # a heap: the newest node (the smallest number) pops first
+    for root, grad in zip(roots, grads):
+        _accumulate(sums, todo, root.grad_fn or root, _seed(root, grad))
     while todo:
-        _, k, t = heappop(todo)
-        fn = t.grad_fn
-        if t.retains_grad:
-            t.grad = _keep(t.grad, grads[k], kept)
-        input_grads = _run_backward(fn, grads.pop(k))
-        for i, x in enumerate(fn.parents):
-            if x is not None:
-                gx, k = _conform(input_grads[i], x, fn, i), id(x)
-                if k in grads:
-                    grads[k] = _add(grads[k], gx)
-                else:
-                    grads[k] = gx
-                    _schedule(x, todo, leaves)
+        _, node = heappop(todo)  # every consumer of its output is newer: its gradient is complete
+        for parent, grad in zip(node.parents, _vjp(node, sums.pop(node), create_graph)):
+            if parent is not None and grad is not None:
+                _accumulate(sums, todo, parent, _fit(grad, parent, node))
         if not retain_graph:
-            fn.saved_tensors = None
-    for x in leaves:  # last, so that an error above leaves every .grad as it was
-        x.grad = _keep(x.grad, grads[id(x)], kept)
+            node.saved_tensors = None  # free what forward saved
+    return sums  # what is left: the leaves' gradients
 
 
-def _schedule(x: Tensor, todo: list[tuple[int, int, Tensor]], leaves: list[Tensor]) -> None:
-    """x has its first gradient: a leaf waits for the end, a node goes on the heap by its number."""
-    if x.grad_fn is None:
-        leaves.append(x)
+def _accumulate(sums: dict[Vertex, Any], todo: list[tuple[int, Function]], x: Vertex, grad: Any) -> None:
+    """Add grad to x's sum; a node joins the heap with its first gradient (a leaf just waits)."""
+    if x in sums:
+        sums[x] = _add(sums[x], grad)
     else:
-        heappush(todo, (x.grad_fn.number, id(x), x))
+        sums[x] = grad
+        if isinstance(x, Function):
+            heappush(todo, (x.number, x))
 
 
-def _seed(root: Tensor, grad: Any) -> np.ndarray:
+def _add(a: Any, b: Any) -> Any:
+    """a + b, kept an ndarray (NumPy returns a scalar for two 0-d arrays)."""
+    s = a + b
+    return np.asarray(s) if isinstance(s, np.generic) else s
+
+
+def _vjp(node: Function, grad: Any, create_graph: bool) -> tuple[Any, ...]:
+    """node's backward applied to grad: one gradient per input (recorded Tensors when create_graph)."""
+    if node.saved_tensors is None:
+        raise RuntimeError(
+            f"backward(): {type(node).__name__} was already backpropagated through and its "
+            "saved arrays were freed; call backward(retain_graph=True) the first time"
+        )
+    for hook in node.hooks:
+        hook(grad)
+    grads = _recorded_backward(node, grad) if create_graph else type(node).backward(node, grad)
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(node.parents):
+        raise RuntimeError(
+            f"{type(node).__name__}.backward returned {len(grads)} gradients for {len(node.parents)} inputs"
+        )
+    return grads
+
+
+def _recorded_backward(node: Function, grad: Any) -> Any:
+    """Run node's backward on Tensors, recording it: its saved inputs and output rejoin the graph."""
+    saved = node.saved_tensors
+    node.saved_tensors = tuple(_rejoin(node, a) for a in saved)
+    try:
+        with set_grad_enabled(True):
+            return type(node).backward(node, grad if isinstance(grad, Tensor) else Tensor._make(np.asarray(grad)))
+    finally:
+        node.saved_tensors = saved
+
+
+def _rejoin(node: Function, a: Any) -> Any:
+    """A saved array as the graph knows it: node's output or an input (a leaf, or another node's
+    output), as a Tensor in the graph; anything else is a constant (a mask, a share)."""
+    for maker in (node, *node.parents):
+        if isinstance(maker, Tensor):
+            if a is maker.data:
+                return maker
+        elif maker is not None and id(a) == maker.out_id:  # sound: both were alive at node's forward
+            t = Tensor._make(a)
+            t._requires_grad, t.grad_fn = True, maker
+            if _forward_ad_level:
+                _rejoin_tangent(t, maker)
+            return t
+    return a
+
+
+def _fit(grad: Any, x: Vertex, node: Function) -> Any:
+    """Fit an op's gradient to its input: summed over broadcast axes, in the input's dtype."""
+    if isinstance(x, Tensor):
+        if x._version < node.number:
+            _check_unchanged(node, x)
+        shape, dtype = x.data.shape, x.data.dtype
+    else:
+        shape, dtype = x.out_shape, x.out_dtype
+    if type(grad) is np.ndarray and grad.shape == shape and grad.dtype == dtype:
+        return grad  # the common case: nothing to do
+    if isinstance(grad, Tensor) and not grad._requires_grad:
+        grad = grad.data  # a constant Tensor (an op's backward called an op on arrays) is its array
+    elif not isinstance(grad, Tensor):
+        grad = np.asarray(grad)
+    if grad.shape != shape:
+        grad = _unbroadcast(grad, shape, node, x)
+    return grad if grad.dtype == dtype else grad.astype(dtype)
+
+
+def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -> Any:
+    """Sum `grad` over the axes that broadcasting added to or stretched in `shape`."""
+    lead = grad.ndim - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
+        i = next(i for i, p in enumerate(node.parents) if p is x)
+        raise ValueError(
+            f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} for input {i} of shape {shape}"
+        )
+    stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
+    if not stretched:  # the common case, a bias: only leading axes were added
+        return grad.sum(axis=tuple(range(lead)))
+    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+
+
+def _check_unchanged(node: Function, leaf: Tensor) -> None:
+    """leaf was changed in place (an optimizer step) after node was recorded: fail if node saved it."""
+    if any(a is leaf.data for a in node.saved_tensors or ()):
+        raise RuntimeError(
+            f"backward(): {type(node).__name__} saved a tensor of shape {leaf.shape} that an optimizer step "
+            "changed in place after the forward pass; call backward() before step(), or compute the loss again"
+        )
+
+
+def _seed(root: Tensor, grad: Any) -> Any:
     """The gradient backward starts from: 1 for a scalar root, else the caller's `grad` (copied)."""
     if not root._requires_grad:
         raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
@@ -136,71 +324,28 @@ def _seed(root: Tensor, grad: Any) -> np.ndarray:
                 f"output has shape {root.shape}: pass grad= an array of that shape"
             )
         return np.ones_like(root.data)
+    if isinstance(grad, Tensor) and grad._requires_grad:
+        if grad.shape != root.shape:
+            raise ValueError(f"backward(): grad has shape {grad.shape}, output has {root.shape}")
+        return grad  # a cotangent that is itself differentiated (autograd.grad with create_graph)
     grad = np.array(getattr(grad, "data", grad), dtype=root.dtype)  # a copy: it may become a .grad
     if grad.shape != root.shape:
         raise ValueError(f"backward(): grad has shape {grad.shape}, output has {root.shape}")
     return grad
 
 
-def _run_backward(fn: Function, grad: np.ndarray) -> tuple[Any, ...]:
-    """fn's backward, as a tuple with one entry per input."""
-    if fn.saved_tensors is None:
-        raise RuntimeError(
-            f"backward(): {type(fn).__name__} was already backpropagated through and its "
-            "saved arrays were freed; call backward(retain_graph=True) the first time"
-        )
-    input_grads = type(fn).backward(fn, grad)  # type(): backward may be a staticmethod
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if len(input_grads) != len(fn.parents):
-        raise RuntimeError(
-            f"{type(fn).__name__}.backward returned {len(input_grads)} gradients for {len(fn.parents)} inputs"
-        )
-    return input_grads
-
-
-def _keep(old: np.ndarray | None, g: np.ndarray, kept: set[int]) -> np.ndarray:
-    """The new .grad: accumulated, or g itself unless it is a view or already some other .grad."""
-    if old is not None:
-        return _add(old, g)
-    if g.base is not None or id(g) in kept:
-        g = g.copy()
-    kept.add(id(g))
-    return g
-
-
-def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a + b, kept an ndarray (NumPy returns a scalar for two 0-d arrays)."""
-    s = a + b
-    return s if type(s) is np.ndarray else np.asarray(s)
-
-
-def _conform(grad: Any, x: Tensor, fn: Function, i: int) -> np.ndarray:
-    """Fit an op's gradient to its input: an ndarray, summed over broadcast axes, in x's dtype."""
-    data = x.data
-    if type(grad) is np.ndarray and grad.shape == data.shape and grad.dtype == data.dtype:
-        return grad  # the common case: nothing to do
-    if grad is None:  # the op says "no gradient": zero
-        return np.zeros_like(data)
-    grad = np.asarray(grad)
-    if grad.shape != data.shape:
-        grad = _unbroadcast(grad, data.shape, fn, i)
-    return grad.astype(data.dtype, copy=False)
-
-
-def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...], fn: Function, i: int) -> np.ndarray:
-    """Sum `grad` over the axes that broadcasting added to or stretched in `shape`."""
-    lead = grad.ndim - len(shape)
-    if shape and lead > 0 and grad.shape[lead:] == shape:  # the common case, a bias: leading axes were added
-        return np.add.reduce(grad, axis=tuple(range(lead)))
-    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
-        raise ValueError(
-            f"{type(fn).__name__}.backward returned a gradient of shape {grad.shape} "
-            f"for input {i} of shape {shape}"
-        )
-    stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
-    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+def accumulate_grads(sums: dict[Vertex, Any]) -> None:
+    """Add each leaf's gradient to its .grad, as an array that no other .grad or tensor shares."""
+    kept: set[int] = set()
+    for leaf, grad in sums.items():
+        if leaf.grad is not None:
+            leaf.grad = _add(leaf.grad, grad)
+            continue
+        if grad.base is not None or id(grad) in kept:
+            grad = grad.copy()
+        kept.add(id(grad))
+        leaf.grad = grad
 
 
 from .tensor import Tensor  # noqa: E402  (Tensor's methods call ops, which need Function)
-from .forward import _push_tangent  # noqa: E402
+from .forward import _push_tangent, _rejoin_tangent  # noqa: E402

@@ -21,6 +21,7 @@ from . import engine
 from .tensor import Tensor
 
 _duals: list[weakref.WeakSet[Tensor]] = []  # per open level: the live tensors given a tangent in it
+_nodes: list[list[engine.Function]] = []  # per open level: the nodes that keep their output's tangent
 
 
 class UnpackedDual(NamedTuple):
@@ -33,11 +34,14 @@ def dual_level() -> Iterator[None]:
     """Open a forward-mode level; on exit, the tensors that got a tangent inside it lose it (as in PyTorch)."""
     engine._forward_ad_level += 1
     _duals.append(weakref.WeakSet())
+    _nodes.append([])
     try:
         yield
     finally:
         for t in _duals.pop():
             t.tangent = None
+        for node in _nodes.pop():
+            del node.tangent
         engine._forward_ad_level -= 1
 
 
@@ -82,3 +86,13 @@ def _push_tangent(cls: type[engine.Function], ctx: engine.Function, inputs: tupl
     if tangent.shape != result.shape:
         raise ValueError(f"{cls.__name__}.jvp returned a tangent of shape {tangent.shape} for an output of shape {result.shape}")
     _set_tangent(result, tangent)
+    if result.grad_fn is ctx:  # a recorded node: a backward run on Tensors (create_graph) may rebuild result
+        ctx.tangent = tangent
+        _nodes[-1].append(ctx)
+
+
+def _rejoin_tangent(t: Tensor, node: engine.Function) -> None:
+    """A tensor rebuilt from node's output (engine._rejoin) gets that output's tangent back."""
+    tangent = getattr(node, "tangent", None)
+    if tangent is not None and t.tangent is None:
+        _set_tangent(t, tangent)

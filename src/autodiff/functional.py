@@ -53,7 +53,7 @@ def cross_entropy(logits: Any, targets: Any) -> Tensor:
         raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {y.dtype}")
     if y.size and (y.min() < 0 or y.max() >= logits.shape[1]):
         raise ValueError(f"cross_entropy: targets must lie in [0, {logits.shape[1]}), got values from {y.min()} to {y.max()}")
-    return CrossEntropy.apply(logits, y)
+    return CrossEntropy.apply(logits, targets=y)
 
 
 def mse_loss(pred: Any, target: Any) -> Tensor:

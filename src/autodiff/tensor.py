@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from operator import attrgetter
 from typing import Any
 
@@ -15,8 +16,8 @@ Axis = int | tuple[int, ...] | None
 class Tensor:
     """A NumPy array that remembers how it was computed, so that it can be differentiated."""
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "retains_grad", "tangent", "__weakref__")
-    __array_ufunc__ = None  # `ndarray op Tensor` calls Tensor's reflected op instead of NumPy's
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "retains_grad", "tangent", "_version", "__weakref__")
+    __hash__ = object.__hash__  # by identity: == compares elementwise, as in PyTorch
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype)
@@ -31,7 +32,7 @@ class Tensor:
     def _make(data: Any) -> Tensor:
         """Wrap an op's result without copying (the engine's fast path)."""
         t = object.__new__(Tensor)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t.data = data if type(data) is np.ndarray else _array(data)
         t.grad = t.grad_fn = t.tangent = None
         t._requires_grad = t.retains_grad = False
         return t
@@ -47,6 +48,7 @@ class Tensor:
         if not value and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be switched off on a leaf; use .detach()")
         self._requires_grad = bool(value)
+        self._version = 1  # a leaf's node count at its last in-place update (by an optimizer step); nodes count down from 0
 
     def requires_grad_(self, value: bool = True) -> Tensor:
         self.requires_grad = value
@@ -58,11 +60,13 @@ class Tensor:
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's .grad (seeded with 1 for a scalar)."""
-        engine.backward(self, grad, retain_graph)
+        engine.accumulate_grads(engine.backward([self], [grad], retain_graph))
 
     def retain_grad(self) -> None:
-        """Keep .grad on this intermediate result too."""
-        self.retains_grad = True
+        """Keep .grad on this intermediate result too (a leaf keeps it anyway)."""
+        if self.grad_fn is not None and not self.retains_grad:
+            self.retains_grad = True
+            self.grad_fn.hooks = (*self.grad_fn.hooks, _Retain(self))
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
@@ -75,15 +79,47 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        """NumPy's view of the data: np.array(t) copies, np.asarray(t) does not (NumPy 2's protocol)."""
+        if copy is False and dtype is not None and np.dtype(dtype) != self.data.dtype:
+            raise ValueError(f"np.asarray(copy=False): the tensor is {self.data.dtype}, a cast to {dtype} must copy")
+        return self.data.astype(self.data.dtype if dtype is None else dtype, copy=bool(copy))
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """A NumPy ufunc given a Tensor runs as the matching op, so backward rules work on Tensors too."""
+        return dispatch.ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return dispatch.function(func, args, kwargs)
+
+    def __float__(self) -> float:
+        return float(self._scalar())
+
+    def __int__(self) -> int:
+        return int(self._scalar())
+
+    def _scalar(self) -> np.ndarray:
+        if self.data.size != 1:
+            raise TypeError(f"only a tensor with one element converts to a Python number; this one has shape {self.shape}")
+        return self.data
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+        return bool(self.data)
+
+    def __contains__(self, value: Any) -> bool:
+        return bool((self.data == np.asarray(getattr(value, "data", value))).any())
 
     shape = property(attrgetter("data.shape"))  # attrgetter, not a lambda: no Python frame per access
     ndim = property(attrgetter("data.ndim"))
     dtype = property(attrgetter("data.dtype"))
     size = property(attrgetter("data.size"))
     T = property(lambda self: self.transpose())
+    mT = property(lambda self: self.swapaxes(-1, -2))  # the matrices' transpose, as ndarray.mT
 
     def __len__(self) -> int:
+        if not self.data.ndim:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
     def __repr__(self) -> str:
@@ -140,16 +176,28 @@ class Tensor:
 
     # Comparisons give boolean tensors, outside the graph (they have no gradient).
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._make(self.data < np.asarray(other))
+        return Tensor._make(self.data < _value(other))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._make(self.data <= np.asarray(other))
+        return Tensor._make(self.data <= _value(other))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._make(self.data > np.asarray(other))
+        return Tensor._make(self.data > _value(other))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._make(self.data >= np.asarray(other))
+        return Tensor._make(self.data >= _value(other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._make(self.data == _value(other))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._make(self.data != _value(other))
+
+    def any(self) -> Tensor:
+        return Tensor._make(self.data.any())
+
+    def all(self) -> Tensor:
+        return Tensor._make(self.data.all())
 
     # Reductions, NumPy's names and keywords.
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -170,6 +218,14 @@ class Tensor:
 
     def transpose(self, *axes: Any) -> Tensor:
         return ops.Transpose.apply(self, axes=(axes[0] if len(axes) == 1 else axes) or None)
+
+    def swapaxes(self, a: int, b: int) -> Tensor:
+        axes = list(range(self.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return ops.Transpose.apply(self, axes=tuple(axes))
+
+    def astype(self, dtype: Any) -> Tensor:
+        return ops.Cast.apply(self, dtype=np.dtype(dtype))
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         return ops.BroadcastTo.apply(self, shape=shape)
@@ -207,4 +263,28 @@ def as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x))
 
 
-from . import ops  # noqa: E402  (the ops need Function, which needs Tensor)
+def _array(data: Any) -> np.ndarray:
+    """An op's result as an ndarray (NumPy returns scalars for 0-d results); a Function has one output."""
+    if isinstance(data, (tuple, list)):
+        raise TypeError(f"forward returned a {type(data).__name__}; a Function returns one array")
+    return np.asarray(data)
+
+
+def _value(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+class _Retain:
+    """retain_grad's hook: the node's complete gradient, copied into the tensor's .grad."""
+
+    def __init__(self, t: Tensor) -> None:
+        self.tensor = weakref.ref(t)  # weak: the node must not keep its output alive
+
+    def __call__(self, grad: Any) -> None:
+        t = self.tensor()
+        if t is not None:
+            grad = np.array(grad)
+            t.grad = grad if t.grad is None else t.grad + grad
+
+
+from . import dispatch, ops  # noqa: E402  (the ops need Function, which needs Tensor)

@@ -1,8 +1,11 @@
 """Draw the computational graph behind a tensor with Graphviz, styled for the deck's dark slides.
 
-Tensors are boxes labelled with shape and dtype (and grad, once backward has run); ops are ovals
-named by their Function. Parameters are green, other leaves blue, intermediates grey, the output
-has a double border; inputs that need no gradient (data, targets, 2.0) show as a dashed "constant". Graphviz is imported only when a graph is drawn: `pip install autodiff[viz]`.
+Tensors are boxes labelled with shape and dtype (and grad, once backward has run, for leaves and for
+the tensors passed in `names`); ops are ovals named by their Function. Parameters are green, other
+leaves blue, intermediates grey, the output has a double border; inputs that need no gradient
+(data, 2.0) show as a dashed "constant". The graph is what the nodes keep (op, shapes, dtypes), so it
+can be drawn after backward, when the activations are gone. Graphviz is imported only when a graph
+is drawn: `pip install autodiff[viz]`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -55,7 +58,8 @@ def _build(root: Tensor, names: Mapping[str, Tensor] | None) -> graphviz.Digraph
         import graphviz
     except ImportError as err:
         raise ImportError("autodiff.viz needs the graphviz package: pip install 'autodiff[viz]'") from err
-    label_of = {id(x): name for name, x in (names or {}).items()}
+    named = {id(t.grad_fn or t): (name, t) for name, t in reversed(list((names or {}).items()))}
+    named.setdefault(id(root.grad_fn or root), ("", root))
     font = {"fontname": "Helvetica", "fontcolor": TEXT, "fontsize": "11"}
     g = graphviz.Digraph(
         graph_attr={"rankdir": "LR", "bgcolor": BACKGROUND, "pad": "0.2", "nodesep": "0.25", "ranksep": "0.35"},
@@ -64,29 +68,30 @@ def _build(root: Tensor, names: Mapping[str, Tensor] | None) -> graphviz.Digraph
     )
     ids: dict[int, str] = {}
 
-    def node(x: Tensor) -> str:
-        """The node id of x, adding the node (and queueing x) the first time x is seen."""
-        if id(x) not in ids:
-            ids[id(x)] = f"t{len(ids)}"
-            g.node(ids[id(x)], _label(x, label_of.get(id(x))), shape="box", fillcolor=FILL[_kind(x)],
-                   peripheries="2" if x is root else "1")
-            queue.append(x)
-        return ids[id(x)]
+    def box(v: Any) -> str:
+        """The id of the box for v (a leaf, or a node's output), adding it and queueing v the first time."""
+        if id(v) not in ids:
+            ids[id(v)] = f"t{len(ids)}"
+            name, t = named.get(id(v), ("", None))
+            g.node(ids[id(v)], _label(v, name, t), shape="box", fillcolor=FILL[_kind(v)],
+                   peripheries="2" if v is (root.grad_fn or root) else "1")
+            queue.append(v)
+        return ids[id(v)]
 
-    queue: deque[Tensor] = deque()
-    node(root)
+    queue: deque[Any] = deque()
+    box(root.grad_fn or root)
     n_ops = n_constants = 0
     while queue:
-        x = queue.popleft()
-        if x.grad_fn is None:
+        v = queue.popleft()
+        if isinstance(v, Tensor):
             continue
         op = f"f{n_ops}"
         n_ops += 1
-        g.node(op, type(x.grad_fn).__name__, shape="oval", fillcolor=FILL["op"])
-        g.edge(op, ids[id(x)])
-        for parent in x.grad_fn.parents:
+        g.node(op, type(v).__name__, shape="oval", fillcolor=FILL["op"])
+        g.edge(op, ids[id(v)])
+        for parent in v.parents:
             if parent is not None:
-                g.edge(node(parent), op)
+                g.edge(box(parent), op)
             else:  # an input that needs no gradient: the graph does not keep it, only that it was there
                 const = f"c{n_constants}"
                 n_constants += 1
@@ -95,18 +100,21 @@ def _build(root: Tensor, names: Mapping[str, Tensor] | None) -> graphviz.Digraph
     return g
 
 
-def _kind(x: Tensor) -> str:
-    if x.grad_fn is not None:
+def _kind(v: Any) -> str:
+    if not isinstance(v, Tensor):
         return "intermediate"
-    return "parameter" if isinstance(x, Parameter) else "leaf"
+    return "parameter" if isinstance(v, Parameter) else "leaf"
 
 
-def _label(x: Tensor, name: str | None) -> str:
+def _label(v: Any, name: str, t: Tensor | None) -> str:
+    """Name, shape and dtype (a node keeps its output's, even when the tensor is gone), and the grad if kept."""
+    shape, dtype = (v.shape, v.dtype) if isinstance(v, Tensor) else (v.out_shape, v.out_dtype)
     lines = [name] if name else []
-    lines.append(f"{x.shape} {x.dtype}")
-    if x.grad is not None:
-        if x.grad.size <= 4:  # few enough numbers to read on a slide
-            lines.append("grad " + np.array2string(x.grad, separator=", ", formatter={"float_kind": "{:.3g}".format}))
+    lines.append(f"{shape} {dtype}")
+    grad = v.grad if isinstance(v, Tensor) else None if t is None else t.grad
+    if grad is not None:
+        if grad.size <= 4:  # few enough numbers to read on a slide
+            lines.append("grad " + np.array2string(grad, separator=", ", formatter={"float_kind": "{:.3g}".format}))
         else:
-            lines.append(f"grad ‖·‖ = {np.linalg.norm(x.grad):.3g}")
+            lines.append(f"grad ‖·‖ = {np.linalg.norm(grad):.3g}")
     return r"\n".join(lines)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sympy
 
-from autodiff import Tensor
+from autodiff import Function, Tensor
 from _style import figure, save
 
 N = 7
@@ -19,10 +19,10 @@ def graph_size(out: Tensor) -> int:
     """How many op nodes autodiff recorded for out (each node once, however often it is used)."""
     seen, stack = set(), [out.grad_fn]
     while stack:
-        fn = stack.pop()
-        if fn is not None and id(fn) not in seen:
-            seen.add(id(fn))
-            stack.extend(p.grad_fn for p in fn.parents if p is not None)
+        node = stack.pop()
+        if isinstance(node, Function) and id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(node.parents)  # the nodes behind its inputs (leaves and constants end the walk)
     return len(seen)
 
 

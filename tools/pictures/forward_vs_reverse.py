@@ -30,10 +30,10 @@ def passes(n: int, m: int, mode: str) -> int:
         count += 1
         return (w @ x).tanh()
 
-    def counted_sweep(*args: object, **kwargs: object) -> None:
+    def counted_sweep(*args: object, **kwargs: object) -> object:
         nonlocal count
         count += 1
-        sweep(*args, **kwargs)
+        return sweep(*args, **kwargs)
 
     engine.backward = counted_sweep
     try:

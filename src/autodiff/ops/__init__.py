@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..engine import Function
 from ..tensor import Tensor, as_tensor
 from . import elementwise, linalg, nn, reduce, shape
 from .elementwise import (
-    Abs, Add, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh, Where,
+    Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh, Where,
 )
 from .linalg import Affine, MatMul, matmul
 from .nn import CrossEntropy, LogSoftmax, LogSumExp, MSELoss, Softmax
 from .reduce import Max, Mean, Min, Sum
-from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
+from .shape import BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose
 
 REGISTRY: dict[str, type[Function]] = {
     cls.__name__: cls
@@ -35,7 +37,11 @@ def stack(tensors: list[Any], axis: int = 0) -> Tensor:
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
-    return Where.apply(as_tensor(condition).data, x, y)
+    """x where condition holds, else y (the condition is a constant: it has no gradient)."""
+    c = np.asarray(getattr(condition, "data", condition))
+    if c.dtype != np.bool_:
+        raise TypeError(f"where: the condition must be boolean, got dtype {c.dtype}")
+    return Where.apply(x, y, condition=c)
 
 
 def maximum(x: Any, y: Any) -> Tensor:

@@ -98,8 +98,8 @@ class Pow(Function):
 
 
 def _dpow_dx(x: Array, y: Array) -> Array:
-    """y x^(y-1), taking x^0 = 1 as flat even at x = 0 (instead of 0 * inf)."""
-    return y * x ** np.where(y == 0, 1, y - 1).astype(np.result_type(x, y), copy=False)
+    """y x^(y-1), taking x^0 = 1 as flat even at x = 0 (y x^0, not 0 * inf)."""
+    return y * x ** (y - 1 + (y == 0))
 
 
 def _dpow_dy(x: Array, z: Array) -> Array:
@@ -139,16 +139,16 @@ def _share(ctx: Function, x: Array, y: Array, z: Array) -> Array:
 class Where(Function):
     """z = where(c, x, y);  dz/dx = [c], dz/dy = [not c]"""
 
-    def forward(ctx, c: Array, x: Array, y: Array) -> Array:
-        ctx.save_for_backward(c)
-        return np.where(c, x, y)
+    def forward(ctx, x: Array, y: Array, condition: Array) -> Array:
+        ctx.save_for_backward(condition)
+        return np.where(condition, x, y)
 
     def backward(ctx, grad: Array) -> Grads:
         (c,) = ctx.saved_tensors
-        _, dx, dy = ctx.needs_input_grad
-        return None, np.where(c, grad, 0) if dx else None, np.where(c, 0, grad) if dy else None
+        dx, dy = ctx.needs_input_grad
+        return np.where(c, grad, 0) if dx else None, np.where(c, 0, grad) if dy else None
 
-    def jvp(ctx, tc: Array, tx: Array, ty: Array) -> Array:
+    def jvp(ctx, tx: Array, ty: Array) -> Array:
         (c,) = ctx.saved_tensors
         return np.where(c, tx, ty)
 
@@ -286,12 +286,12 @@ class Relu(Function):
 
 
 class Clip(Function):
-    """z = clip(x, lo, hi);  dz/dx = [lo <= x <= hi]"""
+    """z = clip(x, lo, hi);  dz/dx = [lo <= x <= hi]  (0 everywhere when lo > hi: z is constant)"""
 
     def forward(ctx, x: Array, min: float | None = None, max: float | None = None) -> Array:
-        z = np.clip(x, min, max)
-        ctx.save_for_backward(z == x)
-        return z
+        inside = (x >= (-np.inf if min is None else min)) & (x <= (np.inf if max is None else max))
+        ctx.save_for_backward(inside)
+        return np.clip(x, min, max)
 
     def backward(ctx, grad: Array) -> Array:
         (inside,) = ctx.saved_tensors
@@ -300,3 +300,17 @@ class Clip(Function):
     def jvp(ctx, tx: Array) -> Array:
         (inside,) = ctx.saved_tensors
         return tx * inside
+
+
+class Cast(Function):
+    """z = x as dtype;  dz/dx = 1 (the engine casts the gradient back to x's dtype)"""
+
+    def forward(ctx, x: Array, dtype: np.dtype) -> Array:
+        ctx.dtype = dtype
+        return x.astype(dtype)
+
+    def backward(ctx, grad: Array) -> Array:
+        return grad
+
+    def jvp(ctx, tx: Array) -> Array:
+        return tx.astype(ctx.dtype)

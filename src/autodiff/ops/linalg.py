@@ -23,7 +23,7 @@ class MatMul(Function):
     def backward(ctx, grad: Array) -> Grads:
         x, y = ctx.saved_tensors
         dx, dy = ctx.needs_input_grad
-        return grad @ y.swapaxes(-1, -2) if dx else None, x.swapaxes(-1, -2) @ grad if dy else None
+        return grad @ y.mT if dx else None, x.mT @ grad if dy else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         x, y = ctx.saved_tensors
@@ -40,7 +40,7 @@ class Affine(Function):
     def backward(ctx, grad: Array) -> Grads:
         x, w = ctx.saved_tensors
         dx, dw, _ = ctx.needs_input_grad
-        return grad @ w.T if dx else None, x.swapaxes(-1, -2) @ grad if dw else None, grad
+        return grad @ w.T if dx else None, x.mT @ grad if dw else None, grad
 
     def jvp(ctx, tx: Array, tw: Array, tb: Array) -> Array:
         x, w = ctx.saved_tensors

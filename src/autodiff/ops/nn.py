@@ -1,4 +1,9 @@
-"""Softmax and friends, written to be stable (exp never sees a large positive number), and the fused losses."""
+"""Softmax and friends, written to be stable (exp never sees a large positive number), and the fused losses.
+
+Each subtracts the row's maximum m before exp: a constant shift that cancels exactly in the math.
+Softmax divides by the shifted sum and log-softmax subtracts its log from x - m, so neither rounds
+m + log Σ first (which would cost a float32 softmax three digits at logits near 10⁴).
+"""
 
 from __future__ import annotations
 
@@ -10,36 +15,49 @@ Array = np.ndarray
 Axis = int | tuple[int, ...] | None
 
 
-def _logsumexp(x: Array, axis: Axis) -> Array:
-    """log Σ exp(x) along axis (kept as size 1), shifted by the max so exp cannot overflow."""
-    m = x.max(axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # a row of -inf (or with +inf): no shift, so the log gives -inf (+inf)
-    return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+def _shift(x: Array, axis: Axis) -> Array:
+    """The max along axis (kept as size 1), as a constant; 0 where it is infinite or the axis is empty."""
+    m = np.max(np.asarray(x), axis=axis, keepdims=True, initial=-np.inf)
+    return np.where(np.isfinite(m), m, 0)
+
+
+def _log_sum(shifted: Array, axis: Axis) -> Array:
+    with np.errstate(divide="ignore"):  # log 0 = -inf: an empty axis, or a row of -inf, as in PyTorch
+        return np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _log_softmax(x: Array, axis: Axis) -> Array:
+    """x - logsumexp(x), computed as (x - m) - log Σ exp(x - m)."""
+    shifted = x - _shift(x, axis)
+    return shifted - _log_sum(shifted, axis)
 
 
 class LogSumExp(Function):
-    """z = log Σᵢ exp(xᵢ);  dz/dx = softmax(x)"""
+    """z = log Σᵢ exp(xᵢ);  dz/dx = softmax(x) = exp(x - z)"""
 
     def forward(ctx, x: Array, axis: Axis = -1, keepdims: bool = False) -> Array:
-        z = _logsumexp(x, axis)
-        ctx.save_for_backward(np.exp(x - z))
+        m = _shift(x, axis)
+        z = m + _log_sum(x - m, axis)
         ctx.axis, ctx.keepdims, ctx.kept_shape = axis, keepdims, z.shape
-        return z if keepdims else z.squeeze(axis)
+        z = z if keepdims else z.squeeze(axis)
+        ctx.save_for_backward(x, z)
+        return z
 
     def backward(ctx, grad: Array) -> Array:
-        (p,) = ctx.saved_tensors
-        return p * grad.reshape(ctx.kept_shape)
+        x, z = ctx.saved_tensors
+        return np.exp(x - z.reshape(ctx.kept_shape)) * grad.reshape(ctx.kept_shape)
 
     def jvp(ctx, tx: Array) -> Array:
-        (p,) = ctx.saved_tensors
-        return (p * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)
+        x, z = ctx.saved_tensors
+        return (np.exp(x - z.reshape(ctx.kept_shape)) * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)
 
 
 class Softmax(Function):
-    """p = exp(x) / Σ exp(x);  dL/dx = p * (g - Σ g p)"""
+    """p = exp(x) / Σ exp(x);  dL/dx = p ⊙ (g - ⟨g, p⟩)"""
 
     def forward(ctx, x: Array, axis: Axis = -1) -> Array:
-        p = np.exp(x - _logsumexp(x, axis))
+        e = np.exp(x - _shift(x, axis))
+        p = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(p)
         ctx.axis = axis
         return p
@@ -55,38 +73,39 @@ class LogSoftmax(Function):
     """z = x - logsumexp(x);  dL/dx = g - softmax(x) Σ g"""
 
     def forward(ctx, x: Array, axis: Axis = -1) -> Array:
-        z = x - _logsumexp(x, axis)
-        ctx.save_for_backward(np.exp(z))
+        z = _log_softmax(x, axis)
+        ctx.save_for_backward(z)
         ctx.axis = axis
         return z
 
     def backward(ctx, grad: Array) -> Array:
-        (p,) = ctx.saved_tensors
-        return grad - p * grad.sum(axis=ctx.axis, keepdims=True)
+        (z,) = ctx.saved_tensors
+        return grad - np.exp(z) * grad.sum(axis=ctx.axis, keepdims=True)
 
     def jvp(ctx, tx: Array) -> Array:
-        (p,) = ctx.saved_tensors
-        return tx - (p * tx).sum(axis=ctx.axis, keepdims=True)
+        (z,) = ctx.saved_tensors
+        return tx - (np.exp(z) * tx).sum(axis=ctx.axis, keepdims=True)
 
 
 class CrossEntropy(Function):
     """L = mean over the batch of -log softmax(x)[y];  dL/dx = (softmax(x) - onehot(y)) / n"""
 
-    def forward(ctx, x: Array, y: Array) -> Array:
-        logp = x - _logsumexp(x, -1)
-        rows = np.arange(len(y))
-        dx = np.exp(logp)  # softmax(x) ...
-        dx[rows, y] -= 1  # ... - onehot(y)
-        ctx.save_for_backward(dx / len(y))
-        return -logp[rows, y].sum() / len(y)
+    def forward(ctx, x: Array, targets: Array) -> Array:
+        rows, onehot = np.arange(len(targets)), np.zeros_like(x)
+        onehot[rows, targets] = 1
+        ctx.save_for_backward(x, onehot)
+        ctx.n = len(targets)
+        with np.errstate(invalid="ignore"):  # an empty batch: the mean of nothing is nan, as in PyTorch
+            return -_log_softmax(x, -1)[rows, targets].sum() / ctx.n
 
-    def backward(ctx, grad: Array) -> tuple[Array, None]:
-        (dx,) = ctx.saved_tensors
-        return dx * grad, None
+    def backward(ctx, grad: Array) -> Array:
+        x, onehot = ctx.saved_tensors
+        return (np.exp(_log_softmax(x, -1)) - onehot) * (grad / max(ctx.n, 1))
 
-    def jvp(ctx, tx: Array, ty: Array) -> Array:
-        (dx,) = ctx.saved_tensors
-        return (dx * tx).sum()
+    def jvp(ctx, tx: Array) -> Array:
+        x, onehot = ctx.saved_tensors
+        with np.errstate(invalid="ignore"):
+            return ((np.exp(_log_softmax(x, -1)) - onehot) * tx).sum() / ctx.n
 
 
 class MSELoss(Function):
@@ -94,14 +113,16 @@ class MSELoss(Function):
 
     def forward(ctx, p: Array, t: Array) -> Array:
         diff = p - t
-        ctx.save_for_backward(diff)
-        return np.vdot(diff, diff) / diff.size  # vdot: Σ diff², one call
+        ctx.save_for_backward(p, t)
+        ctx.two_over_n = 2 / max(diff.size, 1)  # one Python float: one NumPy call fewer in backward
+        with np.errstate(invalid="ignore"):  # an empty input: the mean of nothing is nan, as in PyTorch
+            return np.vdot(diff, diff) / diff.size  # vdot: Σ diff², one call
 
     def backward(ctx, grad: Array) -> tuple[Array, Array | None]:
-        (diff,) = ctx.saved_tensors
-        dp = diff * (grad * (2 / diff.size))
+        p, t = ctx.saved_tensors
+        dp = (p - t) * (grad * ctx.two_over_n)
         return dp, -dp if ctx.needs_input_grad[1] else None
 
     def jvp(ctx, tp: Array, tt: Array) -> Array:
-        (diff,) = ctx.saved_tensors
-        return (diff * (tp - tt)).sum() * 2 / diff.size
+        p, t = ctx.saved_tensors
+        return ((p - t) * (tp - tt)).sum() * ctx.two_over_n

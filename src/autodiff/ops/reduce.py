@@ -11,12 +11,10 @@ Axis = int | tuple[int, ...] | None
 
 
 def _expand(grad: Array, ctx: Function) -> Array:
-    """Undo the reduction's shape: put back the reduced axes, then copy grad along them."""
-    if not ctx.keepdims and ctx.axis is not None:  # (leading axes, and all of them for axis=None, NumPy puts back itself)
+    """Undo the reduction's shape: put back the reduced axes, then broadcast grad along them (Sum's transpose)."""
+    if not ctx.keepdims and ctx.axis is not None:  # (for axis=None, broadcasting puts every axis back itself)
         grad = np.expand_dims(grad, ctx.axis)
-    out = np.empty(ctx.shape, grad.dtype)
-    out[...] = grad
-    return out
+    return np.broadcast_to(grad, ctx.shape)
 
 
 class Sum(Function):

@@ -30,44 +30,64 @@ class Transpose(Function):
     """z = transpose(x, axes);  dL/dx = transpose(dL/dz, inverse of axes)"""
 
     def forward(ctx, x: Array, axes: tuple[int, ...] | None = None) -> Array:
+        z = x.transpose(axes)
         ctx.axes = axes
-        return x.transpose(axes)
+        ctx.inverse = None if axes is None else tuple(int(a) for a in np.argsort(np.asarray(axes, int) % max(x.ndim, 1)))
+        return z
 
     def backward(ctx, grad: Array) -> Array:
-        return grad.transpose(None if ctx.axes is None else np.argsort(ctx.axes))
+        return grad.transpose(ctx.inverse)
 
     def jvp(ctx, tx: Array) -> Array:
         return tx.transpose(ctx.axes)
 
 
 class BroadcastTo(Function):
-    """z = broadcast_to(x, shape);  dL/dx = dL/dz summed over the new axes (by the engine)"""
+    """z = broadcast_to(x, shape);  dL/dx = dL/dz summed over the new axes (by the engine): Sum's transpose"""
 
     def forward(ctx, x: Array, shape: tuple[int, ...]) -> Array:
-        ctx.out_shape = shape
+        ctx.shape = shape
         return np.broadcast_to(x, shape)
 
     def backward(ctx, grad: Array) -> Array:
         return grad
 
     def jvp(ctx, tx: Array) -> Array:
-        return np.broadcast_to(tx, ctx.out_shape)
+        return np.broadcast_to(tx, ctx.shape)
 
 
 class GetItem(Function):
-    """z = x[index];  dL/dx = zeros with dL/dz added at index (repeated indices accumulate)"""
+    """z = x[index];  dL/dx = zeros with dL/dz added at index (repeated indices add up): ScatterAdd"""
 
     def forward(ctx, x: Array, index: Any) -> Array:
-        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, _index(index)
+        ctx.shape, ctx.index = x.shape, _index(index)
         return x[ctx.index]
 
     def backward(ctx, grad: Array) -> Array:
-        dx = np.zeros(ctx.shape, ctx.dtype)
-        np.add.at(dx, ctx.index, grad)
-        return dx
+        return ScatterAdd.apply(grad, index=ctx.index, shape=ctx.shape)
 
     def jvp(ctx, tx: Array) -> Array:
         return tx[ctx.index]
+
+
+class ScatterAdd(Function):
+    """z = zeros(shape) with x added at index (repeats add up);  dL/dx = dL/dz[index]: GetItem's transpose"""
+
+    def forward(ctx, x: Array, index: Any, shape: tuple[int, ...]) -> Array:
+        ctx.index, ctx.shape = index, shape
+        return _scatter_add(x, index, shape)
+
+    def backward(ctx, grad: Array) -> Array:
+        return grad[ctx.index]
+
+    def jvp(ctx, tx: Array) -> Array:
+        return _scatter_add(tx, ctx.index, ctx.shape)
+
+
+def _scatter_add(x: Array, index: Any, shape: tuple[int, ...]) -> Array:
+    z = np.zeros(shape, x.dtype)
+    np.add.at(z, index, x)  # unbuffered: z[index] += x would keep only one of a repeated index's values
+    return z
 
 
 def _index(index: Any) -> Any:
@@ -81,11 +101,14 @@ class Concatenate(Function):
     """z = concatenate(xs, axis);  dL/dxᵢ = the slice of dL/dz where xᵢ went"""
 
     def forward(ctx, *xs: Array, axis: int = 0) -> Array:
-        ctx.axis, ctx.ends = axis, np.cumsum([np.shape(x)[axis] for x in xs])[:-1]
-        return np.concatenate(xs, axis=axis)
+        z = np.concatenate(xs, axis=axis)
+        ends = np.cumsum([x.shape[axis] for x in xs])
+        lead = (slice(None),) * (axis % z.ndim)
+        ctx.axis, ctx.pieces = axis, [lead + (slice(a, b),) for a, b in zip([0, *ends[:-1]], ends)]
+        return z
 
     def backward(ctx, grad: Array) -> tuple[Array, ...]:
-        return tuple(np.split(grad, ctx.ends, axis=ctx.axis))
+        return tuple(grad[piece] for piece in ctx.pieces)
 
     def jvp(ctx, *txs: Array) -> Array:
         return np.concatenate(txs, axis=ctx.axis)
@@ -95,11 +118,13 @@ class Stack(Function):
     """z = stack(xs, axis);  dL/dxᵢ = dL/dz taken at position i along axis"""
 
     def forward(ctx, *xs: Array, axis: int = 0) -> Array:
-        ctx.axis = axis
-        return np.stack(xs, axis=axis)
+        z = np.stack(xs, axis=axis)
+        lead = (slice(None),) * (axis % z.ndim)
+        ctx.axis, ctx.slots = axis, [lead + (i,) for i in range(len(xs))]
+        return z
 
     def backward(ctx, grad: Array) -> tuple[Array, ...]:
-        return tuple(np.moveaxis(grad, ctx.axis, 0))
+        return tuple(grad[slot] for slot in ctx.slots)
 
     def jvp(ctx, *txs: Array) -> Array:
         return np.stack(txs, axis=ctx.axis)

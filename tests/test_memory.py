@@ -1,0 +1,87 @@
+"""Memory: nodes link to nodes, never to intermediate Tensors, so a kept loss keeps no activations.
+
+Beginners write `losses.append(loss)`; after backward that must hold next to nothing, with the
+garbage collector off (only reference counting frees memory here), and the graph can still be drawn.
+"""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+import weakref
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+import autodiff.functional as F
+from autodiff import Tensor, nn, viz
+
+
+@pytest.fixture
+def no_gc() -> Iterator[None]:
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def model_and_data() -> tuple[nn.MLP, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return nn.MLP([64, 256, 256, 10], seed=0), rng.standard_normal((512, 64)), rng.integers(0, 10, 512)
+
+
+def test_intermediates_are_freed_after_backward_while_the_loss_lives(no_gc: None) -> None:
+    model, X, y = model_and_data()
+    before = model[0](Tensor(X))
+    hidden = model[1](before)  # relu saves a mask, not its input
+    pre, activation = weakref.ref(before.data), weakref.ref(hidden.data)
+    loss = F.cross_entropy(model[4](model[3](model[2](hidden))), y)
+    del before, hidden
+    assert pre() is None  # nothing needs the pre-activation: it is gone at once, as in PyTorch
+    assert activation() is not None  # the next Affine saved it for backward
+    loss.backward()
+    assert activation() is None  # backward freed what it saved; no node holds the tensor
+    assert loss.grad_fn is not None and model[0].weight.grad is not None
+
+
+def test_a_list_of_kept_losses_holds_next_to_nothing(no_gc: None) -> None:
+    model, X, y = model_and_data()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        losses = []
+        for _ in range(4):
+            loss = F.cross_entropy(model(X), y)
+            model.zero_grad()
+            loss.backward()
+            losses.append(loss)
+        kept = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    grads = sum(p.grad.nbytes for p in model.parameters())
+    activations = 512 * (256 + 256 + 10) * 8  # one forward pass's outputs, float64
+    assert kept < grads + activations / 4, f"4 kept losses hold {kept / 1e6:.2f} MB"
+
+
+def test_the_graph_is_drawn_after_backward_from_what_the_nodes_keep(no_gc: None) -> None:
+    pytest.importorskip("graphviz")
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    hidden = (x @ np.ones((3, 2))).tanh()
+    ref = weakref.ref(hidden)
+    loss = hidden.sum()
+    del hidden
+    loss.backward()
+    assert ref() is None  # the intermediate tensor is gone ...
+    dot = viz.to_dot(loss, {"x": x})
+    assert "Tanh" in dot and '"(4, 2) float64"' in dot and "x\\n(4, 3) float64" in dot  # ... its node remains
+
+
+def test_a_node_keeps_no_reference_to_its_output(no_gc: None) -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()  # Exp saves its output for backward: an array, not the Tensor
+    node, ref = y.grad_fn, weakref.ref(y)
+    del y
+    assert ref() is None and node.out_shape == (2,)
