@@ -7,6 +7,7 @@ Skipped without chromium, unless AUTODIFF_REQUIRE_BROWSER=1 (set by .ci/run): th
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import subprocess
@@ -186,7 +187,10 @@ def test_serve_listens_on_localhost_only_and_reloads() -> None:
 
         assert b"/__version__" in get("/build/test-serve.html")  # the live-reload script is added
         assert get("/__version__").isdigit()
-        assert b"00-intro" in get("/")
+        home = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        home.request("GET", "/")
+        assert home.getresponse().getheader("Location") == "/build/talk.html"  # the talk is the home page
+        home.close()
     finally:
         page.unlink(missing_ok=True)
         httpd.shutdown()
