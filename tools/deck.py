@@ -103,12 +103,17 @@ def fences(deck: Path, text: str | None = None) -> list[Fence]:
     return found
 
 
-def front_matter(text: str) -> dict[str, str]:
-    """`key: value` lines as Marp reads them (loosely: `16:9` and `#202228` stay text, quotes stay)."""
+def front_matter_lines(text: str, deck: Path | None = None) -> list[str]:
+    """The lines between a deck's opening `---` and the next; an error names the deck."""
     m = re.match(r"---\n(.*?)\n---\n", text, re.S)
     if not m:
-        raise ValueError("a deck starts with a --- front matter --- block")
-    return dict(re.findall(r"^(\w+):[ \t]*(.*?)\s*$", m.group(1), re.M))
+        raise ValueError(f"{show(deck) + ':1: ' if deck else ''}a deck starts with a --- front matter --- block")
+    return m.group(1).split("\n")
+
+
+def front_matter(text: str, deck: Path | None = None) -> dict[str, str]:
+    """`key: value` lines as Marp reads them (loosely: `16:9` and `#202228` stay text, quotes stay)."""
+    return dict(re.findall(r"^(\w+):[ \t]*(.*?)\s*$", "\n".join(front_matter_lines(text, deck)), re.M))
 
 
 def directives(comment: str) -> dict[str, object] | None:

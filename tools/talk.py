@@ -22,7 +22,9 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deck import NOTEBOOK_ONLY, ROOT, SLIDES, Slide, decks, front_matter, map_image_refs, show, slides  # noqa: E402
+from deck import (  # noqa: E402
+    NOTEBOOK_ONLY, ROOT, SLIDES, Slide, decks, front_matter, front_matter_lines, map_image_refs, show, slides,
+)
 
 TITLE = "Demystifying Automatic Differentiation — Linear Algebra Under the Hood"
 TALK = ROOT / "build" / "talk.md"
@@ -74,7 +76,7 @@ def directive_comment(values: dict[str, object]) -> str:
 
 def section(deck: Path, out: Path) -> list[str]:
     """The deck's presented slides' text, its header/footer directive on the first one."""
-    meta = front_matter(deck.read_text(encoding="utf-8"))
+    meta = front_matter(deck.read_text(encoding="utf-8"), deck)
     # The section's own values, then what notebook-only slides set for the slides after them.
     pending: dict[str, object] = {k: yaml.safe_load(meta.get(k) or '""') for k in CARRIED}
 
@@ -99,12 +101,10 @@ def section(deck: Path, out: Path) -> list[str]:
 
 def assemble(folder: Path = SLIDES, out: Path = TALK) -> str:
     """The talk's Markdown: the first deck's front matter (the talk's title), then every section."""
-    first = decks(folder)[0].read_text(encoding="utf-8")
-    head = re.match(r"---\n(.*?)\n---\n", first, re.S)
-    if not head:
-        raise ValueError(f"{show(decks(folder)[0])}:1: a deck starts with a --- front matter --- block")
+    first = decks(folder)[0]
     title = f"title: {json.dumps(TITLE, ensure_ascii=False)}"
-    meta = [title if line.startswith("title:") else line for line in head.group(1).split("\n")]
+    meta = [title if line.startswith("title:") else line
+            for line in front_matter_lines(first.read_text(encoding="utf-8"), first)]
     front = "---\n" + "\n".join(meta if title in meta else [*meta, title]) + "\n---"
     texts = [t for deck in decks(folder) for t in section(deck, out)]
     return front + "\n\n" + "\n\n---\n\n".join(texts) + "\n"
