@@ -10,20 +10,20 @@ CHROMIUM := $(shell command -v chromium || command -v chromium-browser || comman
 
 DECKS := $(sort $(wildcard slides/[0-9][0-9]-*.md))
 NOTEBOOKS := $(DECKS:slides/%.md=notebooks/%.ipynb)
-HTML := $(DECKS:slides/%.md=build/%.html)
-PDF := $(DECKS:slides/%.md=build/%.pdf)
 PACKAGE := $(shell find src -name '*.py' -not -path '*/__pycache__/*')
 PICTURES := $(wildcard tools/pictures/*.py)
 LOOK := slides/theme/autodiff.css .marprc.yml
+TALK := build/talk.md
 
 VENV_OK := $(VENV)/.installed
 NODE_OK := node_modules/.installed
 IMAGES_OK := build/images.stamp
+TIMING_OK := build/timing.stamp
 
 .DEFAULT_GOAL := all
-.PHONY: all setup notebooks images html pdf test serve snippets sync lab bench clean help
+.PHONY: all setup notebooks images talk pdf timing test serve snippets sync lab bench clean help
 
-all: notebooks images html $(if $(CHROMIUM),pdf) ## venv, npm, notebooks, images, HTML (and PDF when Chromium is present)
+all: notebooks images talk timing ## venv, npm, notebooks, images, the talk (HTML, PDF when Chromium is present), README's timing
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | expand -t 12
@@ -50,21 +50,30 @@ $(IMAGES_OK): $(PICTURES) $(PACKAGE) bench/results.json tools/images.py $(NODE_O
 	$(PY) tools/images.py images
 	@mkdir -p $(@D) && touch $@
 
-html: $(HTML) ## build/NN-name.html: Marp's bespoke template, presenter view (press p)
+talk: build/talk.html $(if $(CHROMIUM),build/talk.pdf) ## build/talk.html, the presented talk (press p: presenter view), and its PDF
 
-build/%.html: slides/%.md $(LOOK) | $(IMAGES_OK) $(NODE_OK)
+$(TALK): $(DECKS) tools/talk.py tools/deck.py | $(VENV_OK)
+	$(PY) tools/talk.py $@
+
+build/talk.html: $(TALK) $(LOOK) | $(IMAGES_OK) $(NODE_OK)
 	$(MARP) $< -o $@
 
-pdf: $(PDF) ## build/NN-name.pdf (needs Debian's chromium)
+pdf: build/talk.pdf ## build/talk.pdf, the fallback for a borrowed laptop (needs Debian's chromium)
 
-build/%.pdf: slides/%.md $(LOOK) $(IMAGES_OK) | $(NODE_OK)
+build/talk.pdf: $(TALK) $(LOOK) $(IMAGES_OK) | $(NODE_OK)
 	$(if $(CHROMIUM),,$(error no Chromium: apt-get install chromium))
 	$(MARP) --pdf --browser-path $(CHROMIUM) $< -o $@
+
+timing: $(TIMING_OK) ## rewrite README's timing table from the presented slides (tools/timing.py)
+
+$(TIMING_OK): $(DECKS) tools/timing.py tools/talk.py tools/deck.py tools/readme.py | $(VENV_OK)
+	$(PY) tools/timing.py
+	@mkdir -p $(@D) && touch $@
 
 test: $(VENV_OK) $(NODE_OK) ## check what is committed: pytest over tests/ and nbval over notebooks/
 	$(PY) -m pytest  # testpaths tests/ notebooks/, nbval options: pyproject.toml
 
-serve: $(VENV_OK) $(NODE_OK) $(IMAGES_OK) ## live-reloading decks on http://127.0.0.1:8000/ (PORT=...)
+serve: $(VENV_OK) $(NODE_OK) $(IMAGES_OK) ## the talk on http://127.0.0.1:8000/, rebuilt and reloaded on every save (PORT=...)
 	$(PY) tools/serve.py $(PORT)
 
 snippets: $(VENV_OK) ## rewrite slide code fences from the package source, then the notebooks

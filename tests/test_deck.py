@@ -7,58 +7,25 @@ Nothing here regenerates files in the tree: stale files fail, and the message sa
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import notebooks  # noqa: E402
 import snippets  # noqa: E402
-from deck import NOTEBOOKS, ROOT, decks, fences  # noqa: E402
+from deck import NOTEBOOKS, ROOT, decks, front_matter, image_refs, is_note, slides  # noqa: E402
 
 DECKS = decks()
 FRONT_MATTER = {
     "marp": "true", "theme": "autodiff", "paginate": "true", "size": "16:9", "class": "invert",
     "backgroundImage": "linear-gradient(to top, #202228, #171717)",
 }
-# Marp's directives: a comment made only of these is a directive, any other comment is a note.
-DIRECTIVES = {
-    "theme", "style", "headingDivider", "size", "math", "title", "author", "description", "image",
-    "keywords", "url", "marp", "lang", "paginate", "header", "footer", "class", "backgroundColor",
-    "backgroundImage", "backgroundPosition", "backgroundRepeat", "backgroundSize", "color", "transition",
-}
 
 
 def by_deck(paths: list[Path]):
     return pytest.mark.parametrize("deck", paths, ids=lambda d: d.stem)
-
-
-def front_matter(text: str) -> dict[str, str]:
-    """`key: value` lines as Marp reads them (loosely: `16:9` and `#202228` stay text)."""
-    m = re.match(r"---\n(.*?)\n---\n", text, re.S)
-    assert m, "a deck starts with a --- front matter --- block"
-    return dict(re.findall(r"^(\w+):[ \t]*(.*?)\s*$", m.group(1), re.M))
-
-
-def slides_of(deck: Path) -> list[str]:
-    """The deck's slides (after the front matter), split at --- lines outside code fences."""
-    text = deck.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    inside = {i for f in fences(deck) for i in range(f.line - 1, f.body_end + 1)}
-    start = lines.index("---", 1)  # the line closing the front matter
-    cuts = [start] + [i for i in range(start + 1, len(lines)) if lines[i] == "---" and i not in inside]
-    return ["\n".join(lines[a + 1 : b]) for a, b in zip(cuts, cuts[1:] + [len(lines)])]
-
-
-def is_note(comment: str) -> bool:
-    try:
-        parsed = yaml.safe_load(comment)
-    except yaml.YAMLError:
-        return True
-    return not (isinstance(parsed, dict) and all(str(k).lstrip("_") in DIRECTIVES for k in parsed))
 
 
 def test_there_are_decks() -> None:
@@ -101,13 +68,7 @@ def test_front_matter_follows_the_convention(deck: Path) -> None:
 
 
 def slides_without_notes(deck: Path) -> list[str]:
-    missing = []
-    for n, slide in enumerate(slides_of(deck), start=1):
-        comments = re.findall(r"<!--(.*?)-->", slide, re.S)
-        content = re.sub(r"<!--.*?-->", "", slide, flags=re.S).strip()
-        if content and not any(is_note(c) for c in comments):
-            missing.append(f"slide {n} ({content.splitlines()[0][:50]!r})")
-    return missing
+    return [f"slide {s.number} ({s.title!r}, line {s.line})" for s in slides(deck) if s.shows_something and not s.notes]
 
 
 @by_deck(DECKS)
@@ -119,7 +80,7 @@ def test_every_content_slide_has_speaker_notes(deck: Path) -> None:
 @by_deck(DECKS)
 def test_images_exist(deck: Path) -> None:
     text = deck.read_text(encoding="utf-8")
-    refs = re.findall(r"!\[[^\]]*\]\(([^)\s]+)", text) + re.findall(r'<img[^>]+src="([^"]+)"', text)
+    refs = image_refs(text)
     missing = [r for r in refs if "://" not in r and not (deck.parent / r).exists()]
     assert not missing, f"{deck.name}: images not found: {missing} (paths are relative to slides/)"
     remote = [r for r in refs if "://" in r]
@@ -208,7 +169,7 @@ def test_speaker_note_detection(tmp_path: Path) -> None:
         "<!-- _paginate: false -->\n\n# Title\n\n<!-- Welcome. -->\n\n---\n\n<!-- header: Two -->\n\n"
         "## Two\n\n```python\nx = 1\n---\n```\n\n---\n\n## Three\n\n<!-- Three, said aloud. -->\n"
     ))
-    assert slides_without_notes(deck) == ["slide 2 ('## Two')"]
+    assert slides_without_notes(deck) == ["slide 2 ('Two', line 12)"]
 
 
 def test_a_build_never_overwrites_an_edit_made_in_the_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

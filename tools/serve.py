@@ -1,9 +1,9 @@
-"""`make serve`: the decks, rebuilt on every save and reloaded in the browser, on 127.0.0.1 only.
+"""`make serve`: the talk, rebuilt on every save and reloaded in the browser, on 127.0.0.1 only.
 
 `marp --server` (and `marp --watch`'s reload socket) listen on every interface, which would put
 the deck on a venue's network. Here one localhost HTTP server serves the repository (so
-build/NN.html finds ../images/), a loop rebuilds a deck's HTML when its inputs change, and a
-small script added to each served page reloads it when its build changes.
+build/talk.html finds ../images/), a loop rebuilds build/talk.md and build/talk.html when a deck,
+the theme or an image changes, and a small script added to the served page reloads it then.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deck import ROOT, SLIDES, decks  # noqa: E402
+import talk  # noqa: E402
+from deck import ROOT, SLIDES, decks, show  # noqa: E402
 
 BUILD = ROOT / "build"
+HTML = BUILD / "talk.html"
 RELOAD = b"""<script>(() => { let seen;
   setInterval(async () => { const v = await (await fetch("/__version__")).text();
     if (seen !== undefined && v !== seen) location.reload(); seen = v; }, 700); })();</script>"""
@@ -32,8 +34,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if path == "/__version__":
             return self._send(str(version).encode(), "text/plain")
         if path in ("/", "/index.html"):
-            links = "".join(f'<li><a href="/build/{d.stem}.html">{d.stem}</a></li>' for d in decks())
-            return self._send(f"<h1>Decks</h1><ul>{links}</ul>".encode(), "text/html")
+            self.send_response(302)
+            self.send_header("Location", f"/build/{HTML.name}")
+            self.end_headers()
+            return None
         file = ROOT / path.lstrip("/")
         if file.suffix == ".html" and file.parent == BUILD and file.exists():
             return self._send(file.read_bytes().replace(b"</body>", RELOAD + b"</body>"), "text/html")
@@ -50,19 +54,32 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def inputs() -> list[Path]:
+    """What the talk is built from: the decks, the theme, marp's settings, the images."""
+    return [*decks(), SLIDES / "theme" / "autodiff.css", ROOT / ".marprc.yml", *(ROOT / "images").glob("*")]
+
+
+def rebuild() -> str:
+    """build/talk.md and build/talk.html from the decks now; what happened, in one line or marp's errors."""
+    try:
+        source = talk.write(talk.TALK)
+    except ValueError as err:  # a deck the talk cannot be assembled from: say why, keep serving
+        return str(err)
+    done = subprocess.run([str(ROOT / "node_modules/.bin/marp"), str(source), "-o", str(HTML)],
+                          cwd=ROOT, capture_output=True, text=True)
+    return done.stderr if done.returncode else f"rebuilt {show(HTML)}"
+
+
 def watch() -> None:
-    """Rebuild a deck when it (or the theme, or the images) changed since its HTML was built."""
+    """Rebuild the talk whenever one of its inputs is newer than the last build (or try)."""
     global version
-    shared = [SLIDES / "theme" / "autodiff.css", ROOT / ".marprc.yml", *(ROOT / "images").glob("*")]
+    built = HTML.stat().st_mtime if HTML.exists() else 0.0
     while True:
-        for deck in decks():
-            html = BUILD / f"{deck.stem}.html"
-            newest = max(p.stat().st_mtime for p in [deck, *shared] if p.exists())
-            if not html.exists() or html.stat().st_mtime < newest:
-                done = subprocess.run([str(ROOT / "node_modules/.bin/marp"), str(deck),
-                                       "-o", str(html)], cwd=ROOT, capture_output=True, text=True)
-                print(f"rebuilt {html.name}" if not done.returncode else done.stderr, flush=True)
-                version += 1
+        newest = max(p.stat().st_mtime for p in inputs() if p.exists())
+        if newest > built:
+            built = newest
+            print(rebuild(), flush=True)
+            version += 1
         time.sleep(0.5)
 
 
@@ -74,7 +91,7 @@ def server(port: int) -> http.server.ThreadingHTTPServer:
 def main(port: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
     with server(port) as httpd:
-        print(f"decks on http://127.0.0.1:{port}/ (presenter view: press p); Ctrl+C stops", flush=True)
+        print(f"the talk on http://127.0.0.1:{port}/ (presenter view: press p); Ctrl+C stops", flush=True)
         httpd.serve_forever()
 
 

@@ -17,8 +17,11 @@ __all__ = ["figure", "save"]
 
 def figure(name: str, figsize: tuple[float, float], **subplots: object) -> tuple[Figure, Axes]:
     """A figure in the slides' dark style; `name` salts SVG ids so the file is the same on every run."""
-    plt.rcParams["svg.hashsalt"] = name
     plt.style.use("dark_background")
+    plt.rcParams["svg.hashsalt"] = name
+    # Text stays <text> with its font size (not glyph paths): the browser check reads every label's
+    # size at slide size, and the slides' fonts (DejaVu Sans, installed by .ci/run) draw it.
+    plt.rcParams["svg.fonttype"] = "none"
     return plt.subplots(figsize=figsize, **subplots)
 
 
