@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["figure", "save"]
+__all__ = ["figure", "points", "save"]
 
 
 def figure(name: str, figsize: tuple[float, float], **subplots: object) -> tuple[Figure, Axes]:
@@ -25,7 +25,16 @@ def figure(name: str, figsize: tuple[float, float], **subplots: object) -> tuple
     return plt.subplots(figsize=figsize, **subplots)
 
 
-def save(fig: Figure, outdir: Path, name: str) -> None:
-    """Write outdir/name.svg with a transparent background and no date in its metadata."""
-    fig.tight_layout()
+def points(px: float, fig_width: float, shown_width: float) -> float:
+    """The font size in points that appears `px` pixels tall when a figure `fig_width` inches wide
+    is shown `shown_width` pixels wide on the slide (the SVG is scaled to fit: 72 points per inch)."""
+    return px * 72 * fig_width / shown_width
+
+
+def save(fig: Figure, outdir: Path, name: str, rect: tuple[float, float, float, float] = (0, 0, 1, 1)) -> None:
+    """Write outdir/name.svg with a transparent background and no date in its metadata.
+
+    `rect` is the part of the figure the axes are fitted into (left, bottom, right, top, as fractions).
+    """
+    fig.tight_layout(rect=rect)
     fig.savefig(outdir / f"{name}.svg", transparent=True, metadata={"Date": None})

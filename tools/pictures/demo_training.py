@@ -10,11 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from _demo_run import OPTIMIZERS, accuracy, data, train
-from _style import figure, save
+from _style import figure, points, save
 import autodiff.functional as F
 from autodiff import Tensor, no_grad
 
 GRID = 80  # points per side of the probability map
+FIGSIZE = (11.0, 4.2)  # inches
+SHOWN_WIDTH = 1150  # px: the slide shows this picture `![w:1150]`
+PX = {"label": 19, "legend": 17, "tick": 16}  # font sizes at slide size
 
 
 def main(outdir: Path) -> None:
@@ -36,19 +39,21 @@ def main(outdir: Path) -> None:
     }
     (outdir / "demo_training.json").write_text(json.dumps(source) + "\n")
 
-    fig, (left, right) = figure("demo_training", (11, 4.2), ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
+    size = {k: points(px, FIGSIZE[0], SHOWN_WIDTH) for k, px in PX.items()}
+    fig, (left, right) = figure("demo_training", FIGSIZE, ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
     for (name, curve), colour in zip(source["losses"].items(), ("#f0a030", "#9a9aa0")):
         left.plot(np.arange(1, len(curve) + 1), curve, color=colour, linewidth=2, label=name)
     left.set_yscale("log")
-    left.legend(fontsize=11, framealpha=0.3)
-    left.set_xlabel("step (full batch of 200 points)", fontsize=13)
-    left.set_ylabel("cross-entropy loss", fontsize=13)
+    left.legend(fontsize=size["legend"], framealpha=0.3)
+    left.set_xlabel("step (full batch of 200 points)", fontsize=size["label"])
+    left.set_ylabel("cross-entropy loss", fontsize=size["label"])
+    left.tick_params(which="both", labelsize=size["tick"])
     left.grid(alpha=0.2)
     right.contourf(xs, ys, source["p_class1"], levels=np.linspace(0, 1, 11), cmap="coolwarm", alpha=0.55)
     right.contour(xs, ys, source["p_class1"], levels=[0.5], colors="white", linewidths=1.5)
     for label, colour in ((0, "#4c8ee8"), (1, "#e8604c")):
         right.scatter(*X[y == label].T, s=14, color=colour, edgecolors="black", linewidths=0.4)
-    right.set_title(f"train {source['train_accuracy']:.1%}, test {source['test_accuracy']:.1%}", fontsize=13)
+    right.set_title(f"train {source['train_accuracy']:.1%}, test {source['test_accuracy']:.1%}", fontsize=size["label"])
     right.set_aspect("equal")
     right.set_xticks([])
     right.set_yticks([])

@@ -10,10 +10,13 @@ import json
 import sys
 from pathlib import Path
 
-from _style import figure, save
+from _style import figure, points, save
 from matplotlib.patches import Patch
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results.json"
+SHOWN_WIDTH = 1100  # px: the slide shows this picture `![w:1100]`
+FIGSIZE = (12.0, 3.7)  # inches
+PX = {"label": 20, "value": 18, "axis": 18, "caption": 16}  # font sizes at slide size
 PARTS = {  # segment: (colour, what it is)
     "numpy": ("#6a6a70", "NumPy's calls"),
     "interface": ("#9a7ae0", "Function interface in Python"),
@@ -47,7 +50,8 @@ def main(outdir: Path) -> None:
     data = source(json.loads(RESULTS.read_text()))
     (outdir / "op_cost.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
-    fig, ax = figure("op_cost", (12, 4.6))
+    size = {k: points(px, FIGSIZE[0], SHOWN_WIDTH) for k, px in PX.items()}
+    fig, ax = figure("op_cost", FIGSIZE)
     bars = data["bars"]
     for y, bar in enumerate(bars):
         left = 0.0
@@ -57,20 +61,23 @@ def main(outdir: Path) -> None:
                 continue
             ax.barh(y, width, left=left, color=colour, height=0.62)
             if width >= 0.4:
-                ax.text(left + width / 2, y, f"{width:.1f}", ha="center", va="center", fontsize=12, color="white")
+                ax.text(left + width / 2, y, f"{width:.1f}", ha="center", va="center", fontsize=size["value"], color="white")
             left += width
-        ax.text(left + 0.08, y, f"{left:.1f} µs", va="center", fontsize=13,
+        ax.text(left + 0.08, y, f"{left:.1f} µs", va="center", fontsize=size["value"],
                 fontweight="bold" if bar["label"] == "autodiff" else "normal")
-    ax.set_yticks(range(len(bars)), [b["label"] for b in bars], fontsize=13)
+    ax.set_yticks(range(len(bars)), [b["label"] for b in bars], fontsize=size["label"])
     ax.invert_yaxis()
     ax.set_xlim(0, max(sum(v for k, v in b.items() if k != "label") for b in bars) * 1.15)
-    ax.set_xlabel("µs per op, forward + backward (a chain of 1,000 ops on 10 numbers)\n" + data["caption"], fontsize=11)
+    ax.set_xlabel("µs per op, forward + backward (a chain of 1,000 ops on 10 numbers)", fontsize=size["axis"])
+    ax.tick_params(axis="x", labelsize=size["caption"])
+    line = 1.5 / (SHOWN_WIDTH * FIGSIZE[1] / FIGSIZE[0])  # a line of 1 px type, as a fraction of the height
+    fig.text(0.5, 0.0, data["caption"], ha="center", va="bottom", fontsize=size["caption"], color="#9a9aa0")
     ax.grid(axis="x", alpha=0.15)
     ax.set_axisbelow(True)
     shown = [part for part in PARTS if any(part in bar for bar in bars)]
     ax.legend(handles=[Patch(color=PARTS[p][0], label=PARTS[p][1]) for p in shown], loc="lower center",
-              bbox_to_anchor=(0.5, 1.0), ncol=len(shown), fontsize=12, frameon=False)
-    save(fig, outdir, "op_cost")
+              bbox_to_anchor=(0.5, 1.0), ncol=len(shown), fontsize=size["value"], frameon=False)
+    save(fig, outdir, "op_cost", rect=(0, line * PX["caption"], 1, 1))
 
 
 if __name__ == "__main__":
