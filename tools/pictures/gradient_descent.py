@@ -42,10 +42,11 @@ def main(outdir: Path) -> None:
     p = np.array(path)
     ax.plot(p[:, 0], p[:, 1], "o-", color="#f0a030", markersize=4, label=r"$w \leftarrow w - \eta\,\nabla f(w)$")
     ax.plot(0, 0, "*", color="#08a684", markersize=14, label="minimum")
-    ax.set_xlabel("$w_0$", fontsize=14)
-    ax.set_ylabel("$w_1$", fontsize=14)
+    ax.set_xlabel("$w_0$", fontsize=17)
+    ax.set_ylabel("$w_1$", fontsize=17)
+    ax.tick_params(labelsize=14)
     ax.set_aspect("equal")
-    ax.legend(loc="upper right", fontsize=12, framealpha=0.3)
+    ax.legend(loc="upper right", fontsize=15, framealpha=0.5)
     save(fig, outdir, "gradient_descent")
 
 
