@@ -10,6 +10,7 @@ CHROMIUM := $(shell command -v chromium || command -v chromium-browser || comman
 
 DECKS := $(sort $(wildcard slides/[0-9][0-9]-*.md))
 NOTEBOOKS := $(DECKS:slides/%.md=notebooks/%.ipynb)
+EXERCISES := $(patsubst exercises/source/%.md,exercises/%.ipynb,$(sort $(wildcard exercises/source/*.md)))
 PACKAGE := $(shell find src -name '*.py' -not -path '*/__pycache__/*')
 PICTURES := $(wildcard tools/pictures/*.py)
 LOOK := slides/theme/autodiff.css .marprc.yml
@@ -39,9 +40,12 @@ $(NODE_OK): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-notebooks: $(NOTEBOOKS) ## regenerate notebooks/ from slides/ (one direction)
+notebooks: $(NOTEBOOKS) $(EXERCISES) ## regenerate notebooks/ from slides/, exercises/ from exercises/source/ (one direction)
 
 notebooks/%.ipynb: slides/%.md tools/notebooks.py tools/deck.py jupytext.toml | $(VENV_OK)
+	$(PY) tools/notebooks.py build $<
+
+exercises/%.ipynb: exercises/source/%.md tools/notebooks.py tools/deck.py jupytext.toml | $(VENV_OK)
 	$(PY) tools/notebooks.py build $<
 
 images: $(IMAGES_OK) ## run tools/pictures/*.py and the logos into images/
@@ -83,9 +87,9 @@ snippets: $(VENV_OK) ## rewrite slide code fences from the package source, then 
 sync: $(VENV_OK) ## after editing a notebook in Jupyter: bring the edit back into its slides
 	$(PY) tools/notebooks.py sync
 
-lab: $(VENV_OK) ## open the notebooks in JupyterLab on 127.0.0.1 (installs the `lab` extra once)
+lab: $(VENV_OK) ## JupyterLab on 127.0.0.1, open at exercises/ (notebooks/ is next to it); installs the `lab` extra once
 	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install -e ".[dev,lab]"
-	$(VENV)/bin/jupyter-lab --ip=127.0.0.1 --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks \
+	$(VENV)/bin/jupyter-lab --ip=127.0.0.1 --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/exercises \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(VENV_OK) ## run bench/bench.py (peers: pip install -e ".[bench]"), then the README's table and the charts

@@ -19,6 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SLIDES = ROOT / "slides"
 NOTEBOOKS = ROOT / "notebooks"
+EXERCISES = ROOT / "exercises"  # NN-name.ipynb, built from source/NN-name.md as notebooks/ is from slides/
+EXERCISE_SOURCES = EXERCISES / "source"
 IMAGES = ROOT / "images"
 
 _OPEN = re.compile(r"^(`{3,})([^`]*)$")
@@ -63,11 +65,14 @@ def show(path: Path) -> str:
 
 
 def decks(folder: Path = SLIDES) -> list[Path]:
-    """The decks of the talk, in order: slides/NN-name.md."""
-    return sorted(p for p in folder.glob("[0-9][0-9]-*.md"))
+    """The decks of the talk, in order: slides/NN-name.md; or the exercises' sources (NN-name.md, NNa-name.md)."""
+    return sorted(p for p in folder.glob("*.md" if folder == EXERCISE_SOURCES else "[0-9][0-9]-*.md"))
 
 
-def notebook_for(deck: Path, folder: Path = NOTEBOOKS) -> Path:
+def notebook_for(deck: Path, folder: Path | None = None) -> Path:
+    """notebooks/NN-name.ipynb for a deck, exercises/NN-name.ipynb for an exercise's source."""
+    if folder is None:
+        folder = EXERCISES if deck.parent == EXERCISE_SOURCES else NOTEBOOKS
     return folder / f"{deck.stem}.ipynb"
 
 

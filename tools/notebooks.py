@@ -24,7 +24,9 @@ import nbformat
 from jupytext.config import load_jupytext_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from deck import INERT, NOTEBOOKS, ROOT, RUNNABLE, SLIDES, decks, fences, notebook_for, show  # noqa: E402
+from deck import (  # noqa: E402
+    EXERCISE_SOURCES, INERT, NOTEBOOKS, ROOT, RUNNABLE, SLIDES, decks, fences, notebook_for, show,
+)
 
 CHECK_TAG = "nbval-check-output"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -156,10 +158,11 @@ def build(paths: list[Path]) -> None:
         old = notebook.read_text(encoding="utf-8") if notebook.exists() else None
         new = render(deck, old)
         if old is not None and new != old and _edited(deck, notebook, old, new):
-            raise ValueError(
-                f"{show(notebook)} was edited since it was last built from {show(deck)}: not overwriting it. "
-                f"Run `make sync` to bring the edit into the slides, or `git checkout {show(notebook)}` to drop it."
-            )
+            keep = (f"If the edits are your answers, copy the notebook elsewhere, then `git checkout {show(notebook)}`."
+                    if deck.parent == EXERCISE_SOURCES else
+                    f"Run `make sync` to bring the edit into the slides, or `git checkout {show(notebook)}` to drop it.")
+            raise ValueError(f"{show(notebook)} was edited since it was last built from {show(deck)}: "
+                             f"not overwriting it. {keep}")
         if new != old:
             notebook.parent.mkdir(parents=True, exist_ok=True)
             notebook.write_text(new, encoding="utf-8")
@@ -175,7 +178,7 @@ def problems(slides: Path = SLIDES, notebooks: Path = NOTEBOOKS) -> list[str]:
     paired = {d.stem for d in decks(slides)}
     for extra in sorted(notebooks.glob("*.ipynb")):
         if extra.stem not in paired:
-            found.append(f"{show(extra)} has no deck slides/{extra.stem}.md (delete it or add the deck)")
+            found.append(f"{show(extra)} has no deck {show(slides / extra.stem)}.md (delete it or add the deck)")
     for deck in decks(slides):
         notebook = notebook_for(deck, notebooks)
         if not notebook.exists():
