@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from . import engine
 from .tensor import Tensor
 
 
@@ -24,6 +25,7 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if p.grad is not None:
                 p.data -= self.update(i, p.grad)
+                p._version = engine._next_number()  # in place: a graph that saved p.data is now stale
 
     def update(self, i: int, grad: np.ndarray) -> np.ndarray:
         """How far parameter i moves (downhill) given its gradient."""
@@ -53,15 +55,12 @@ class Adam(Optimizer):
         self.betas, self.eps = betas, eps
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
-        self.t = 0
-
-    def step(self) -> None:
-        self.t += 1
-        super().step()
+        self.t = [0] * len(self.params)  # per parameter: one that had no grad yet has taken no step
 
     def update(self, i: int, grad: np.ndarray) -> np.ndarray:
         b1, b2 = self.betas
+        self.t[i] += 1
         self.m[i] = b1 * self.m[i] + (1 - b1) * grad
         self.v[i] = b2 * self.v[i] + (1 - b2) * grad * grad
-        m_hat, v_hat = self.m[i] / (1 - b1**self.t), self.v[i] / (1 - b2**self.t)
+        m_hat, v_hat = self.m[i] / (1 - b1 ** self.t[i]), self.v[i] / (1 - b2 ** self.t[i])
         return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)

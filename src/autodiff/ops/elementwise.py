@@ -89,12 +89,12 @@ class Pow(Function):
     def backward(ctx, grad: Array) -> Grads:
         x, y, z = ctx.saved_tensors
         dx, dy = ctx.needs_input_grad
-        return grad * _dpow_dx(x, y) if dx else None, grad * _dpow_dy(x, z) if dy else None
+        return grad * _dpow_dx(x, y) if dx else None, grad * _dpow_dy(x, y, z) if dy else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         x, y, z = ctx.saved_tensors
         # a constant exponent has tangent 0: skip its term, whose log x is nan for a negative base
-        return tx * _dpow_dx(x, y) + (ty * _dpow_dy(x, z) if ty.any() else 0)
+        return tx * _dpow_dx(x, y) + (ty * _dpow_dy(x, y, z) if ty.any() else 0)
 
 
 def _dpow_dx(x: Array, y: Array) -> Array:
@@ -102,13 +102,14 @@ def _dpow_dx(x: Array, y: Array) -> Array:
     return y * x ** (y - 1 + (y == 0))
 
 
-def _dpow_dy(x: Array, z: Array) -> Array:
-    """z log x, taking 0^y as flat in y (instead of 0 * -inf)."""
-    return z * np.log(np.where(x == 0, 1, x))
+def _dpow_dy(x: Array, y: Array, z: Array) -> Array:
+    """z log x, taking 0^y as flat in y for y >= 0 (instead of 0 * -inf); for y < 0 it is inf * -inf = -inf."""
+    with np.errstate(divide="ignore"):
+        return z * np.log(np.where((x == 0) & (y >= 0), 1, x))
 
 
 class Maximum(Function):
-    """z = maximum(x, y);  dz/dx = [x > y] + ½[x = y], dz/dy = 1 - dz/dx"""
+    """z = maximum(x, y);  dz/dx = [x > y] + ½[x = y], dz/dy = 1 - dz/dx  (a nan input takes it all)"""
 
     def forward(ctx, x: Array, y: Array) -> Array:
         return _share(ctx, x, y, np.maximum(x, y))
@@ -124,15 +125,16 @@ class Maximum(Function):
 
 
 class Minimum(Maximum):
-    """z = minimum(x, y);  dz/dx = [x < y] + ½[x = y], dz/dy = 1 - dz/dx"""
+    """z = minimum(x, y);  dz/dx = [x < y] + ½[x = y], dz/dy = 1 - dz/dx  (a nan input takes it all)"""
 
     def forward(ctx, x: Array, y: Array) -> Array:
         return _share(ctx, x, y, np.minimum(x, y))
 
 
 def _share(ctx: Function, x: Array, y: Array, z: Array) -> Array:
-    """Save x's share of z's gradient: 1 where x was picked, ½ at a tie (as PyTorch does)."""
-    ctx.save_for_backward(np.where(x == y, 0.5, x == z).astype(z.dtype, copy=False))
+    """Save x's share of z's gradient: 1 where x was picked, ½ at a tie (as PyTorch does); where x is
+    nan, z is that nan, and x takes the whole gradient."""
+    ctx.save_for_backward(np.where(x == y, 0.5, (x == z) | np.isnan(x)).astype(z.dtype, copy=False))
     return z
 
 
@@ -270,19 +272,19 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """z = max(x, 0);  dz/dx = [x > 0]"""
+    """z = max(x, 0);  dz/dx = [not x <= 0]  (0 at the kink; 1 at nan, as PyTorch)"""
 
     def forward(ctx, x: Array) -> Array:
-        ctx.save_for_backward(x > 0)
+        ctx.save_for_backward(x <= 0)
         return np.maximum(x, 0)
 
     def backward(ctx, grad: Array) -> Array:
-        (positive,) = ctx.saved_tensors
-        return grad * positive
+        (off,) = ctx.saved_tensors
+        return np.where(off, 0, grad)
 
     def jvp(ctx, tx: Array) -> Array:
-        (positive,) = ctx.saved_tensors
-        return tx * positive
+        (off,) = ctx.saved_tensors
+        return np.where(off, 0, tx)
 
 
 class Clip(Function):
