@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autodiff import Function, Tensor
-from autodiff.gradcheck import GradcheckError, check_vjp, gradcheck, numerical_grad
+from autodiff.gradcheck import GradcheckError, check_vjp, gradcheck, gradgradcheck, numerical_grad
 
 
 class Sin(Function):
@@ -132,3 +132,30 @@ def test_inputs_that_do_not_require_grad_are_constants() -> None:
 def test_an_output_that_depends_on_no_checked_input_is_an_error() -> None:
     with pytest.raises(GradcheckError, match="does not depend on any input that requires grad"):
         gradcheck(lambda a: Tensor(np.ones(2)) * 2, leaf(2))
+
+
+class TanhSavingItsDerivative(Function):
+    """z = tanh(x);  dz/dx = 1 - z², saved in forward: right to first order, a constant to the second."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        z = np.tanh(x)
+        ctx.save_for_backward(1 - z * z)  # the classic trap: a value computed from x, not x or z itself
+        return z
+
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        (slope,) = ctx.saved_tensors
+        return grad * slope
+
+
+def test_gradgradcheck_rejects_a_backward_whose_saved_values_cannot_be_differentiated() -> None:
+    x = Tensor(np.linspace(-1.0, 1.0, 5), requires_grad=True)
+    assert gradcheck(TanhSavingItsDerivative.apply, x).ok
+    with pytest.raises(GradcheckError, match=r"gradgradcheck: TanhSavingItsDerivative: the second derivative of input 0"):
+        gradgradcheck(TanhSavingItsDerivative.apply, x)
+    assert gradgradcheck(lambda t: t.tanh(), x).ok  # the package's Tanh saves its output: right to any order
+
+
+def test_gradgradcheck_passes_a_linear_function_whose_second_derivative_is_zero() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    result = gradgradcheck(lambda t: 3 * t - 1, x)
+    assert result.ok and result.error == 0.0

@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import autodiff.functional as F
 from autodiff import Tensor, concatenate, matmul, maximum, minimum, stack, where
-from autodiff.gradcheck import check_vjp, gradcheck
+from autodiff.gradcheck import check_vjp, gradcheck, gradgradcheck
 from autodiff.ops import REGISTRY, ScatterAdd
 
 Case = tuple[Callable[..., Tensor], list[Any]]  # f and its inputs: Tensors requiring grad are checked
@@ -279,6 +279,15 @@ def test_op_gradient_matches_central_differences(name: str, data: st.DataObject)
     f, inputs = data.draw(CASES[name], label=name)
     result = gradcheck(f, *inputs)
     assert result.ok and result.op in (name, "Reshape")  # matmul of a 1-D operand ends in a Reshape
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+@settings(max_examples=10)
+@given(data=st.data())
+def test_op_second_derivatives_match_central_differences(name: str, data: st.DataObject) -> None:
+    """Every op is differentiable twice: its backward, recorded on Tensors, has the right gradient."""
+    f, inputs = data.draw(CASES[name], label=name)
+    assert gradgradcheck(f, *inputs).ok
 
 
 # The shapes the issue names, every pair, for every binary op (hypothesis may not draw each one).

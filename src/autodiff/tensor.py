@@ -193,6 +193,20 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor._make(self.data != _value(other))
 
+    # Logic on boolean tensors (masks), also outside the graph.
+    def __and__(self, other: Any) -> Tensor:
+        return Tensor._make(self.data & _value(other))
+
+    __rand__ = __and__
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor._make(self.data | _value(other))
+
+    __ror__ = __or__
+
+    def __invert__(self) -> Tensor:
+        return Tensor._make(~self.data)
+
     def any(self) -> Tensor:
         return Tensor._make(self.data.any())
 
