@@ -27,7 +27,7 @@ from _style import figure, save
 Y = np.arange(1.0, 7.0).reshape(3, 2)  # the fixed right factor of X ↦ X Y
 INDEX = [0, 0, 2]
 CELL = 0.3  # inches per matrix entry, the same in every picture
-GAP, SPACE, LABEL = 0.7, 0.8, 0.4  # inches: between J and Jᵀ, between pairs, for a row of labels
+GAP, SPACE, LABEL = 0.7, 0.8, 0.36  # inches: between J and Jᵀ, between pairs, for a row of labels
 TITLE, SUB, VALUE = 15, 14, 12  # font sizes in points: 20, 18.7 and 16 px where a slide shows a picture at its own size
 POSITIVE, NEGATIVE, ZERO = to_rgb("#f0a030"), to_rgb("#4f9fe0"), to_rgb("#2b2d33")
 
