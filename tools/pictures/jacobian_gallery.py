@@ -1,8 +1,9 @@
 """Seven ops' Jacobians, each as a heat map beside its transpose: the matrix that backward applies.
 
 Every J is computed by autodiff.jacobian (reverse mode, checked against forward mode), and each
-Jᵀ is checked against the Jacobian of the op that undoes the move (broadcast for sum, the
-transpose back for transpose, G ↦ G Yᵀ for X ↦ X Y), or against J itself where J is symmetric.
+Jᵀ is checked against its partner: the Jacobian of broadcast for sum and of sum for broadcast, of
+the transpose back, of G ↦ G Yᵀ for X ↦ X Y, a scatter-add written in NumPy for the gather, or J
+itself where J is symmetric.
 Run: python tools/pictures/jacobian_gallery.py <outdir>  ->  jacobian_gallery.svg (all seven),
 one picture per kind of Jacobian for deck 03 (jacobian_diagonal, _broadcast_sum, _moves, _matmul,
 _softmax .svg), and jacobian_gallery.json (every matrix drawn).
@@ -48,6 +49,7 @@ def scatter_add(n: int) -> np.ndarray:
 
 
 def symmetric(jac: np.ndarray) -> np.ndarray:
+    """The partner of a symmetric J is J itself."""
     return jac
 
 
@@ -96,7 +98,8 @@ def heat_map(ax: Axes, m: np.ndarray, x0: float, y0: float, values: bool) -> Non
         colour = tuple(z + t * (c - z) for c, z in zip(tone, ZERO))
         ax.add_patch(Rectangle((x0 + j * CELL, y0 - (i + 1) * CELL), CELL, CELL, facecolor=colour, edgecolor="#777777", lw=0.6))
         if values and v != 0:
-            ax.text(x0 + (j + 0.5) * CELL, y0 - (i + 0.5) * CELL, f"{v:.2f}".replace("0.", ".").replace(".00", ""),
+            text = f"{v:g}" if float(v).is_integer() else f"{v:.2f}".lstrip("0")  # 3, .79: short enough for a cell
+            ax.text(x0 + (j + 0.5) * CELL, y0 - (i + 0.5) * CELL, text,
                     ha="center", va="center", fontsize=VALUE, color="black" if t > 0.55 else "white")
 
 
