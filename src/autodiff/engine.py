@@ -104,13 +104,13 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run forward on the inputs' arrays; record the node if any input requires grad."""
         ctx = cls.__new__(cls)
-        arrays = _unwrap(ctx, inputs)  # also sets ctx.needs_input_grad and ctx.parents
+        arrays = _unwrap(ctx, inputs)  # also notes needs_input_grad and parents
         try:
             out = Tensor._make(result := cls.forward(ctx, *arrays, **params))
-        except (IndexError, ValueError, TypeError) as err:  # NumPy's message, with the op and the shapes
+        except (IndexError, ValueError, TypeError) as err:  # name the op, the shapes
             raise _op_error(err, cls, arrays, params) from err
         if True in ctx.needs_input_grad:
-            _record(ctx, result, out)
+            _record(ctx, result, out)  # out.grad_fn = ctx, numbered in creation order
         if _forward_ad_level:
             _push_tangent(cls, ctx, inputs, out)
         return out
@@ -193,14 +193,14 @@ def _op_error(err: Exception, cls: type[Function], arrays: list[Any], params: di
 Vertex = Any  # a node (Function) or a leaf Tensor: what a gradient is summed for
 
 
-def backward(roots: list[Tensor], grads: list[Any], retain_graph: bool = False, create_graph: bool = False) -> dict[Vertex, Any]:
-    """Reverse-mode sweep: seed the roots, then pop the newest node, apply its VJP, pass each input its share."""
-    sums: dict[Vertex, Any] = {}
-    todo: list[tuple[int, Function]] = []  # a heap: the newest node (the smallest number) pops first
+def backward(roots: list[Tensor], grads: list[Any],
+             retain_graph: bool = False, create_graph: bool = False) -> dict[Vertex, Any]:
+    """Seed the roots; then pop the newest node, apply its VJP, give each input its share."""
+    sums, todo = {}, []  # todo: a heap of nodes, the newest (smallest number) on top
     for root, grad in zip(roots, grads):
         _accumulate(sums, todo, root.grad_fn or root, _seed(root, grad))
     while todo:
-        _, node = heappop(todo)  # every consumer of its output is newer: its gradient is complete
+        _, node = heappop(todo)  # all its consumers are newer: its gradient is complete
         for parent, grad in zip(node.parents, _vjp(node, sums.pop(node), create_graph)):
             if parent is not None and grad is not None:
                 _accumulate(sums, todo, parent, _fit(grad, parent, node))
