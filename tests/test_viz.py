@@ -137,3 +137,14 @@ def test_missing_graphviz_package_says_how_to_install_it(monkeypatch: pytest.Mon
     monkeypatch.setitem(__import__("sys").modules, "graphviz", None)  # makes `import graphviz` fail
     with pytest.raises(ImportError, match=r"pip install 'autodiff\[viz\]'"):
         viz.to_dot(Tensor(1.0))
+
+
+def test_show_draws_given_adjoints_by_name_and_highlights_one_box_and_its_op() -> None:
+    x = Tensor(2.0, requires_grad=True)
+    y = x * x
+    dot = viz.to_dot(y, {"x": x, "y": y}, viz.Show({"x": "?", "y": 1.0}, highlight="y", shapes=False))
+    n = nodes(dot)
+    assert n["t0"].startswith('label="y\\ngrad 1"') and viz.HIGHLIGHT in n["t0"]
+    assert n["t1"].startswith('label="x\\ngrad ?"') and viz.HIGHLIGHT not in n["t1"]
+    assert viz.HIGHLIGHT in n["f0"]  # y's op, Mul
+    assert "float64" not in dot
