@@ -221,11 +221,13 @@ def where_case(draw: Any) -> Case:
 
 
 @st.composite
-def cross_entropy_case(draw: Any) -> Case:
+def nll_loss_case(draw: Any) -> Case:
+    """nll_loss of log-probabilities, and cross_entropy (log_softmax, then nll_loss) of logits."""
     rng = draw(rngs)
     n, classes = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     targets = rng.integers(0, classes, n)
-    return lambda x: F.cross_entropy(x, targets), [leaf(normal(rng, (n, classes)) * 3)]
+    loss = draw(st.sampled_from([F.nll_loss, F.cross_entropy]))
+    return lambda x: loss(x, targets), [leaf(normal(rng, (n, classes)) * 3)]
 
 
 CASES: dict[str, st.SearchStrategy[Case]] = {
@@ -263,7 +265,7 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "LogSumExp": along_axis(F.logsumexp, keepdims=True),
     "Softmax": along_axis(F.softmax, keepdims=False),
     "LogSoftmax": along_axis(F.log_softmax, keepdims=False),
-    "CrossEntropy": cross_entropy_case(),
+    "NLLLoss": nll_loss_case(),
     "MSELoss": mse_case(),
 }
 

@@ -89,8 +89,7 @@ class Function:
 
     __slots__ = ("parents", "needs_input_grad", "saved_tensors", "number", "out_shape", "out_dtype", "out_id",
                  "__dict__")
-    hooks: tuple[Callable[[Any], None], ...] = ()  # called with the node's complete gradient (retain_grad)
-    feeds_a_leaf = False  # some input is a leaf that requires grad
+    hooks: tuple[Callable[[Function, Any], None], ...] = ()  # hook(node, its complete gradient), before its VJP
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(ctx).__name__} defines no forward")
@@ -123,9 +122,9 @@ def _unwrap(ctx: Function, inputs: tuple[Any, ...]) -> list[np.ndarray]:
     arrays, needs, parents = [], [], []
     dtype = None
     for x in inputs:
-        if not isinstance(x, Tensor) or (d := x.data.dtype) is not dtype and dtype is not None and d != dtype:
+        if not isinstance(x, Tensor) or (d := (a := x.data).dtype) is not dtype and dtype is not None and d != dtype:
             return _unwrap(ctx, _promote(type(ctx), inputs))  # constants, mixed dtypes: one dtype first
-        arrays.append(x.data)
+        arrays.append(a)
         dtype = d
         needs.append(need := enabled and x._requires_grad)
         parents.append((x.grad_fn or _leaf(ctx, x)) if need else None)
@@ -136,7 +135,9 @@ def _unwrap(ctx: Function, inputs: tuple[Any, ...]) -> list[np.ndarray]:
 
 
 def _leaf(ctx: Function, x: Tensor) -> Tensor:
-    ctx.feeds_a_leaf = True  # its backward computes a leaf's gradient (see _free_released_grads)
+    """x, a leaf: ctx's backward computes its gradient, and first frees its released .grad (a hook)."""
+    if _free_released_grads not in ctx.hooks:
+        ctx.hooks = (*ctx.hooks, _free_released_grads)
     return x
 
 
@@ -239,9 +240,7 @@ def _vjp(node: Function, grad: Any, create_graph: bool) -> tuple[Any, ...]:
             "saved arrays were freed; call backward(retain_graph=True) the first time"
         )
     for hook in node.hooks:
-        hook(grad)
-    if node.feeds_a_leaf:
-        _free_released_grads(node)
+        hook(node, grad)
     grads = _recorded_backward(node, grad) if create_graph else type(node).backward(node, grad)
     if type(grads) is not tuple:
         grads = (grads,)
@@ -252,13 +251,13 @@ def _vjp(node: Function, grad: Any, create_graph: bool) -> tuple[Any, ...]:
     return grads
 
 
-def _free_released_grads(node: Function) -> None:
+def _free_released_grads(node: Function, grad: Any) -> None:
     """Free the arrays of its leaves' .grad set to None (zero_grad), just before node computes the next
     ones: NumPy then takes the same blocks again. Freed at zero_grad, at the start of a step, they left
     a hole that let glibc hand the heap back to the OS and fault ~4 MB in again on every step."""
     for p in node.parents:
-        if isinstance(p, Tensor):
-            p.free_released_grad()
+        if isinstance(p, Tensor) and type(p._grad) is _Released:
+            p._grad = None
 
 
 def _recorded_backward(node: Function, grad: Any) -> Any:
@@ -317,8 +316,8 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -
         )
     stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
     if not stretched:  # the common case, a bias: only leading axes were added
-        return grad.sum(axis=tuple(range(lead)))
-    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+        return np.add.reduce(grad, axis=tuple(range(lead)))  # ndarray.sum's Python wrapper costs a microsecond
+    return np.add.reduce(grad, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
 
 def _check_unchanged(node: Function, leaf: Tensor) -> None:
@@ -355,14 +354,15 @@ def accumulate_grads(sums: dict[Vertex, Any]) -> None:
     """Add each leaf's gradient to its .grad, as an array that no other .grad or tensor shares."""
     kept: set[int] = set()
     for leaf, grad in sums.items():
-        if leaf.grad is not None:
-            leaf.grad = _add(leaf.grad, grad)
+        old = leaf._grad  # an ndarray, None, or a .grad set to None whose array is kept (Tensor.grad)
+        if type(old) is np.ndarray:
+            leaf._grad = _add(old, grad)
             continue
         if grad.base is not None or id(grad) in kept:
             grad = grad.copy()
         kept.add(id(grad))
-        leaf.grad = grad
+        leaf._grad = grad
 
 
-from .tensor import Tensor  # noqa: E402  (Tensor's methods call ops, which need Function)
+from .tensor import Tensor, _Released  # noqa: E402  (Tensor's methods call ops, which need Function)
 from .forward import _push_tangent, _rejoin_tangent  # noqa: E402

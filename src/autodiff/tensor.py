@@ -50,10 +50,6 @@ class Tensor:
         old = self._grad
         self._grad = _Released(old) if value is None and type(old) is np.ndarray else value
 
-    def free_released_grad(self) -> None:
-        if type(self._grad) is _Released:
-            self._grad = None
-
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
@@ -320,7 +316,7 @@ class _Retain:
     def __init__(self, t: Tensor) -> None:
         self.tensor = weakref.ref(t)  # weak: the node must not keep its output alive
 
-    def __call__(self, grad: Any) -> None:
+    def __call__(self, node: Any, grad: Any) -> None:
         t = self.tensor()
         if t is not None:
             grad = np.array(grad)

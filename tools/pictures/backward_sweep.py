@@ -27,7 +27,7 @@ def sweep() -> tuple[dict[str, Tensor], list[tuple[str, float]], dict[str, float
     popped: list[tuple[str, float]] = []
     for name, v in values.items():
         if not v.is_leaf:
-            v.grad_fn.hooks = (lambda grad, name=name: popped.append((name, float(grad))),)
+            v.grad_fn.hooks = (lambda node, grad, name=name: popped.append((name, float(grad))),)
     values["y"].backward()
     leaves = {name: float(v.grad) for name, v in values.items() if v.is_leaf}
     return values, popped, leaves
