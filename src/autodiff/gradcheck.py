@@ -26,7 +26,7 @@ class GradcheckError(RuntimeError):
 @dataclass
 class GradcheckResult:
     ok: bool
-    error: float  # the worst relative error |backward - numerical| / max(|numerical|, 1)
+    error: float  # the worst |backward - numerical| / max(|numerical|, 1): relative, absolute below 1
     input: int | None  # the index of the input where it occurred
     op: str  # the Function that produced f's output
 
@@ -54,7 +54,8 @@ def gradcheck(
     """Compare uᵀJ from backward with central differences, entry by entry, for a random cotangent u.
 
     It passes when every entry is np.isclose(backward, numerical, rtol, atol); on failure it names the
-    failing entry with the worst relative error. `error` is the worst relative error over all entries.
+    failing entry with the worst error |Δ| / max(|numerical|, 1) (relative, or absolute where the
+    gradient is below 1). `error` is that worst error over all entries.
     """
     xs = _float64(inputs)
     out = f(*xs)
@@ -116,7 +117,7 @@ def _compare(what: str, op: str, xs: list[Any], analytic: list[np.ndarray], nume
                 if raise_exception:
                     at = tuple(int(k) for k in np.unravel_index(np.where(bad, error, -1).argmax(), error.shape))
                     raise GradcheckError(
-                        f"{what} of input {i} is wrong; worst relative error {error[at]:.3g} at index {at}; "
+                        f"{what} of input {i} is wrong; worst error {error[at]:.3g} at index {at}; "
                         f"backward gave {a[at]:.10g}, central differences {numerical[at]:.10g}"
                     )
     return result
