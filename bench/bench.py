@@ -5,7 +5,9 @@
     python bench/bench.py --libs numpy,autodiff,torch --threads 1
 
 Workloads (issue 5):
-  A  one MLP training step, 256x784 -> 256 (tanh) -> 10, softmax cross-entropy, float64 and float32
+  A  one MLP training step, 256x784 -> 256 (tanh) -> 10, softmax cross-entropy, float64 and float32,
+     as a user's script runs it: each sample is a fresh process with only NumPy and that library
+     loaded, glibc's malloc as it comes; its page faults per step are counted beside the time
   B  a chain of 1,000 elementwise ops (x * w, + b, relu, repeated) on a 10-element vector, forward + backward
   C  the same chain 1,000,000 ops deep (100,000 for the slow peers, 10,000 for JAX eager and micrograd),
      in fresh processes, three rounds across the libraries: the median run's time and peak memory
@@ -34,18 +36,6 @@ THREADS = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv e
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = THREADS
 os.environ["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen={'false' if THREADS == '1' else 'true'} intra_op_parallelism_threads={THREADS}"
-
-# glibc's malloc hands freed heap back to the OS by thresholds that adapt to the process's history,
-# so a step's time depended on which library ran before it (up to 1.5x from ~1,100 page faults per
-# step on workload A). Pin them, the same for every library.
-MALLOC = {"M_TRIM_THRESHOLD": (-1, 256 << 20), "M_MMAP_THRESHOLD": (-3, 32 << 20)}
-if sys.platform == "linux":
-    import ctypes
-
-    _libc = ctypes.CDLL(None)
-    MALLOC_PINNED = all(_libc.mallopt(param, value) == 1 for param, value in MALLOC.values())
-else:
-    MALLOC_PINNED = False
 
 import argparse  # noqa: E402
 import importlib.metadata  # noqa: E402
@@ -478,6 +468,80 @@ def run_workload(label: str, libs: dict[str, Lib], build: Callable[[Lib], Callab
     return list(rows.values())
 
 
+A_STEPS, A_WARMUP = 80, 5
+
+
+def a_child(lib_name: str, dtype_name: str, steps: int) -> None:
+    """Run in a fresh process: workload A's step, warmed up, then `steps` times; print JSON with the CPU
+    time and the minor page faults (ru_minflt) per step."""
+    import resource
+
+    lib = LIB_CLASSES[lib_name]()
+    step = lib.mlp(mlp_data(*A_SHAPE(steps), np.dtype(dtype_name).type, "ce"), "tanh", "ce")
+    for _ in range(A_WARMUP):
+        step()
+    faults, t = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.process_time()
+    for _ in range(steps):
+        step()
+    seconds = (time.process_time() - t) / steps
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps
+    print(json.dumps({"seconds": seconds, "faults_per_step": faults}))
+
+
+def A_SHAPE(steps: int) -> tuple[list[int], int]:
+    """Workload A's layer sizes and batch (small ones for a --quick run, which takes few steps)."""
+    return ([784, 256, 10], 256) if steps >= A_STEPS else ([64, 32, 10], 32)
+
+
+def run_fresh(label: str, libs: dict[str, Lib], dtype: type, rounds: int, steps: int, tol: float) -> list[dict[str, Any]]:
+    """Workload A: gradients checked here against NumPy by hand; then, round-robin, one fresh process
+    per library and round (a_child): × NumPy is the median of each round's ratio."""
+    d = mlp_data(*A_SHAPE(steps), dtype, "ce")
+    ref = libs["numpy"].to_numpy(libs["numpy"].mlp(d, "tanh", "ce")())
+    rows: dict[str, dict[str, Any]] = {}
+    for name, lib in libs.items():
+        if "A" not in lib.workloads:
+            continue
+        row = rows[name] = {"workload": label, "lib": name}
+        try:
+            diff, rel = max_diff(lib.to_numpy(lib.mlp(d, "tanh", "ce")()), ref)
+        except NotImplementedError as err:
+            row["note"] = f"NotImplementedError: {err}"[:120]
+            continue
+        row["max_abs_grad_diff"] = diff
+        if rel > tol:
+            row["note"] = f"gradients differ from NumPy by hand (relative {rel:.1e})"
+    live = [name for name, row in rows.items() if "note" not in row or "differ" in row["note"]]
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in live}
+    for _ in range(rounds):
+        for name in live:
+            samples[name].append(_child(["--a-child", name, np.dtype(dtype).name, str(steps)]))
+    for name in live:
+        if any("error" in s for s in samples[name]):
+            rows[name]["note"] = next(s["error"] for s in samples[name] if "error" in s)
+            continue
+        ratios = [s["seconds"] / base["seconds"] for s, base in zip(samples[name], samples["numpy"])]
+        q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+        faults = statistics.median(s["faults_per_step"] for s in samples[name])
+        seconds = statistics.median(s["seconds"] for s in samples[name])
+        rows[name].update(seconds=seconds, us_per_op=seconds * 1e6, ratio=statistics.median(ratios), ratio_iqr=[q1, q3],
+                          faults_per_step=faults)
+        print(f"  {label:6s} {name:10s} {rows[name]['ratio']:.3f} × NumPy, {faults:.0f} page faults a step", flush=True)
+    return list(rows.values())
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    """One fresh `bench.py` process: its last JSON line, or {"error": ...}."""
+    cmd = [sys.executable, __file__, *args, "--threads", THREADS]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after 600 s"}
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["crashed"])[-1][:120]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def depth_child(lib_name: str, n_ops: int) -> None:
     """Run in a fresh process: build the chain n_ops deep, backward; print time and peak memory as JSON."""
     lib = LIB_CLASSES[lib_name]()
@@ -538,15 +602,7 @@ def run_depth(libs: list[str], quick: bool) -> list[dict[str, Any]]:
 
 
 def _depth_run(name: str, n: int) -> dict[str, Any]:
-    """One --depth-child process: its JSON line, or {"error": ...}."""
-    cmd = [sys.executable, __file__, "--depth-child", name, str(n), "--threads", THREADS]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    except subprocess.TimeoutExpired:
-        return {"error": "timed out after 600 s"}
-    if out.returncode != 0:
-        return {"error": (out.stderr.strip().splitlines() or ["crashed"])[-1][:120]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return _child(["--depth-child", name, str(n)])
 
 
 # The record: environment, table, JSON. ------------------------------------------------------
@@ -574,7 +630,7 @@ def environment(libs: list[str], skipped: dict[str, str]) -> dict[str, Any]:
         "versions": versions, "blas": _blas(NUMPY_BLAS), "all_thread_pools": _blas(threadpool_info()),
         "threads": int(THREADS),
         "openblas_vars_unset": {v: WAS_SET.get(v) for v in OPENBLAS_VARS},
-        "malloc": {k: v for k, (_, v) in MALLOC.items()} if MALLOC_PINNED else "glibc defaults",
+        "malloc": "glibc defaults",
         "skipped": skipped,
         "notes": "medians of round-robin samples; gc on; × NumPy: the median of per-round ratios to NumPy by hand "
                  "(middle half: their quartiles); C: the median of 3 runs",
@@ -588,9 +644,12 @@ def main() -> None:
     parser.add_argument("--threads", default="1", help="threads for every library (read before NumPy loads)")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json and results.md")
     parser.add_argument("--depth-child", nargs=2, metavar=("LIB", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--a-child", nargs=3, metavar=("LIB", "DTYPE", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.depth_child:
         return depth_child(args.depth_child[0], int(args.depth_child[1]))
+    if args.a_child:
+        return a_child(args.a_child[0], args.a_child[1], int(args.a_child[2]))
 
     wanted = ["numpy"] + [n for n in args.libs.split(",") if n and n != "numpy"]
     libs, skipped = {}, {}
@@ -612,12 +671,10 @@ def main() -> None:
 
     quick = args.quick
     rounds, sample = (3, 0.005) if quick else (25, 0.1)
-    big = [784, 256, 10] if not quick else [64, 32, 10]
     rows = []
     for dtype, tol in ((np.float64, 1e-9), (np.float32, 1e-4)):
-        d = mlp_data(big, 256 if not quick else 32, dtype, "ce")
-        rows += run_workload("A f64" if dtype is np.float64 else "A f32", libs,
-                             lambda lib: lib.mlp(d, "tanh", "ce"), rounds, sample, tol)
+        rows += run_fresh("A f64" if dtype is np.float64 else "A f32", libs, dtype, 2 if quick else 7,
+                          5 if quick else A_STEPS, tol)
     n_ops = 1000 if not quick else 99
     rows += run_workload("B", libs, lambda lib: lib.chain(chain_data(n_ops)), rounds, sample, 1e-9, per=n_ops)
     rows += run_depth(list(libs), quick)

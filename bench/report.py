@@ -17,7 +17,8 @@ def fmt_row(r: Row) -> list[str]:
     if "seconds" not in r:
         return [r["workload"], r["lib"], "-", "-", "-", "-", "-", r.get("note", "")]
     value = f"{r['us_per_op']:.2f} µs/op" if r["workload"] in ("B", "C") else f"{r['seconds'] * 1e3:.3f} ms"
-    extra = f"{r['kb_per_op']:.3f} KB/op, depth {r['depth']:,}" if r["workload"] == "C" else ""
+    extra = (f"{r['kb_per_op']:.3f} KB/op, depth {r['depth']:,}" if r["workload"] == "C"
+             else f"{r['faults_per_step']:.0f} page faults/step" if "faults_per_step" in r else "")
     diff = f"{r['max_abs_grad_diff']:.1e}" if "max_abs_grad_diff" in r else "-"
     spread = "{:.2f}–{:.2f}".format(*r["ratio_iqr"]) if "ratio_iqr" in r else "-"
     return [r["workload"], r["lib"], value, f"{r['ratio']:.2f}", spread, diff, extra, r.get("note", "")]
@@ -95,9 +96,12 @@ def summary(rows: list[Row]) -> str:
             return f"{r['us_per_op']:.1f} µs"
         if workload == "C":
             return f"{r['us_per_op']:.1f} µs, {r['kb_per_op']:.2f} KB, {r['depth']:,}"
+        if "faults_per_step" in r:
+            return f"{r['ratio']:.2f} ({r['faults_per_step']:.0f} faults)"
         return f"{r['ratio']:.2f}"
 
-    lines = ["| library | A f64 | A f32 | B (µs/op) | C (µs/op, KB/op, depth) | D |", "|---|---|---|---|---|---|"]
+    lines = ["| library | A f64 (page faults/step) | A f32 | B (µs/op) | C (µs/op, KB/op, depth) | D |",
+             "|---|---|---|---|---|---|"]
     for lib in dict.fromkeys([r["lib"] for r in rows if r["workload"] == "B"] + [r["lib"] for r in rows]):  # B has all
         lines.append(f"| {lib} | " + " | ".join(cell(w, lib) for w in WORKLOADS) + " |")
     return "\n".join(lines)

@@ -46,6 +46,8 @@ def test_every_workload_has_a_row_per_library(quick_run: tuple[dict, str, str]) 
         assert cells[workload, lib]["max_abs_grad_diff"] < 1e-10
     assert cells["A f32", "autodiff"]["max_abs_grad_diff"] < 1e-4
     assert cells["C", "autodiff"]["kb_per_op"] > 0
+    for dtype in ("A f64", "A f32"):  # measured in fresh processes, as a user's script runs: faults beside time
+        assert cells[dtype, "autodiff"]["faults_per_step"] >= 0 and cells[dtype, "numpy"]["faults_per_step"] >= 0
 
 
 def test_goals_and_environment_are_recorded(quick_run: tuple[dict, str, str]) -> None:
