@@ -193,6 +193,16 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor._make(self.data != _value(other))
 
+    # Masks combine as in NumPy and PyTorch (a backward rule written in NumPy uses them on Tensors too).
+    def __and__(self, other: Any) -> Tensor:
+        return Tensor._make(self.data & _value(other))
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor._make(self.data | _value(other))
+
+    def __invert__(self) -> Tensor:
+        return Tensor._make(~self.data)
+
     def any(self) -> Tensor:
         return Tensor._make(self.data.any())
 
