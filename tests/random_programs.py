@@ -579,8 +579,9 @@ def join(stack: bool) -> Callable[[Builder], Form]:
 
 
 def matmul(b: Builder) -> Form:
-    """x @ y, ad.matmul, np.matmul (a constant left operand runs through NumPy's dispatch): 1-D, 2-D
-    and stacks with broadcast batch axes. Float constants only: torch's matmul does not promote int."""
+    """x @ y, ad.matmul, np.matmul (a constant left operand runs through NumPy's dispatch), F.linear
+    without a bias: 1-D, 2-D and stacks with broadcast batch axes. Float constants only: torch's
+    matmul does not promote int."""
     first = b.pick([0, 1])
     x = b.operand(fits=lambda s: len(s) >= 1, shape=lambda: b.shape(1, 3))
     s = x.shape
@@ -594,8 +595,11 @@ def matmul(b: Builder) -> Form:
         shape = lambda: b.pick([(k,), (b.draw(b.sides), k), (*partner(b, s[:-2]), b.draw(b.sides), k)])
     y = b.operand(fits=fits, shape=shape, constant="f")
     args = (x, y) if first == 0 else (y, x)
-    ad, th = b.pick([("{0} @ {1}", "{0:t} @ {1:t}"), ("ad.matmul({0}, {1})", "torch.matmul({0:t}, {1:t})"),
-                     ("np.matmul({0}, {1})", "torch.matmul({0:t}, {1:t})")])
+    forms = [("{0} @ {1}", "{0:t} @ {1:t}"), ("ad.matmul({0}, {1})", "torch.matmul({0:t}, {1:t})"),
+             ("np.matmul({0}, {1})", "torch.matmul({0:t}, {1:t})")]
+    if len(args[1].shape) == 2:  # a weight (in, out): F.linear without a bias is matmul
+        forms.append(("F.linear({0}, {1})", "TF.linear({0:t}, {1:t}.mT)"))
+    ad, th = b.pick(forms)
     return ad.format(*(a.ad for a in args)), th.format(*args)
 
 
