@@ -61,7 +61,8 @@ with fwAD.dual_level():
     theirs_tangents = {name: fwAD.unpack_dual(v).tangent for name, v in theirs_out.items()}
 pairs = {f"{name} tangent": (ours_tangents[name], theirs_tangents[name]) for name in ours_out}
 _, ours_jvp = ad.jvp(lambda *xs: ours(*xs)["loss"], inputs, tangents)
-_, theirs_jvp = torch.func.jvp(lambda *ts: theirs(*ts)["loss"], tuple(map(torch.tensor, inputs)), tuple(map(torch.tensor, tangents)))
+primals, tangents_t = tuple(map(torch.tensor, inputs)), tuple(map(torch.tensor, tangents))
+_, theirs_jvp = torch.func.jvp(lambda *ts: theirs(*ts)["loss"], primals, tangents_t)
 pairs["jvp of loss"] = (ours_jvp, theirs_jvp)
 """
 
