@@ -125,6 +125,18 @@ def test_pow_mixed_second_derivative_at_a_zero_exponent() -> None:
 # Crashes and unhelpful errors --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min"])
+@pytest.mark.parametrize("kwargs", [dict(axis=0), dict(axis=-1, keepdims=True)])
+def test_a_0d_tensor_reduces_over_axis_0_as_numpy_and_torch_allow(method: str, kwargs: dict) -> None:
+    """x.sum(axis=0) of a 0-d x is x (NumPy and torch): its backward (max: its forward) and mean's jvp raised."""
+    x = leaf(3.0)
+    out = getattr(x, method)(**kwargs)
+    out.backward()
+    assert out.shape == () and out.item() == 3.0 and x.grad == 1.0
+    value, tangent = jvp(lambda t: getattr(t, method)(**kwargs), (np.array(3.0),), (np.array(2.0),))
+    assert value == 3.0 and tangent == 2.0
+
+
 def test_masks_combine_so_backward_rules_run_on_tensors() -> None:
     """Pow's backward combines masks with &: on Tensors (double backward) it raised TypeError."""
     t = Tensor([-1.0, 0.5, 2.0])
