@@ -82,6 +82,8 @@ def unique_extreme(axis: Any, sign: float) -> Callable[[np.ndarray], bool]:
     """max (sign 1) or min (-1) along axis: the winner leads the runner-up by MARGIN."""
 
     def test(v: np.ndarray) -> bool:
+        if not v.ndim:
+            return True
         axes = tuple(range(v.ndim)) if axis is None else np.atleast_1d(axis) % max(v.ndim, 1)
         groups = np.moveaxis(sign * v, tuple(axes), tuple(range(-len(axes), 0))).reshape(-1, _count(v.shape, axis))
         top = np.sort(groups, axis=1)[:, -2:]
@@ -92,6 +94,8 @@ def unique_extreme(axis: Any, sign: float) -> Callable[[np.ndarray], bool]:
 
 def _count(shape: Shape, axis: Any) -> int:
     """How many entries a reduction over axis takes into each result."""
+    if not shape:
+        return 1
     axes = range(len(shape)) if axis is None else np.atleast_1d(axis)
     return int(np.prod([shape[a] for a in axes]))
 
@@ -396,11 +400,11 @@ def where(b: Builder) -> Form:
 
 
 def reduce_axes(b: Builder, ndim: int) -> tuple[Any, bool]:
-    """axis None, an int (maybe negative) or a tuple of distinct axes in any order; keepdims or not."""
-    choices = ["none"] + (["int", "tuple"] if ndim else [])
-    kind = b.pick(choices)
+    """axis None, an int (maybe negative; 0 or -1 of a 0-d x, as NumPy and torch allow) or a tuple of
+    distinct axes in any order; keepdims or not. No tuple for a 0-d x: NumPy rejects (0,), torch not."""
+    kind = b.pick(["none", "int"] + (["tuple"] if ndim else []))
     if kind == "int":
-        axis: Any = b.draw(st.integers(-ndim, ndim - 1))
+        axis: Any = b.draw(st.integers(-max(ndim, 1), max(ndim, 1) - 1))
     elif kind == "tuple":
         axes = b.draw(st.permutations(range(ndim)))[: b.draw(st.integers(1, ndim))]
         axis = tuple(a - ndim if b.pick([False, True]) else a for a in axes)
@@ -623,8 +627,8 @@ def along_axis(fn: str, torch_fn: str) -> Callable[[Builder], Form]:
     flattens); torch's TF.softmax / TF.log_softmax(x, dim)."""
 
     def build(b: Builder) -> Form:
-        x = b.operand(fits=lambda s: len(s) >= 1, shape=lambda: b.shape(1, 3))
-        nd = len(x.shape)
+        x = b.operand()
+        nd = max(len(x.shape), 1)  # a 0-d x has an axis 0 (or -1) here, in both libraries
         axis = b.pick(["default", None, *range(-nd, nd)])
         if axis == "default":
             return f"F.{fn}({x.ad})", f"{torch_fn}({x.torch}, dim=-1)"
@@ -636,10 +640,10 @@ def along_axis(fn: str, torch_fn: str) -> Callable[[Builder], Form]:
 
 
 def logsumexp(b: Builder) -> Form:
-    """F.logsumexp(x, axis, keepdims): an int or None (every axis), over at least one entry;
+    """F.logsumexp(x, axis, keepdims): an int (0 or -1 of a 0-d x too) or None (every axis), over at least one entry;
     torch.logsumexp(x, dim) with every dim listed for None."""
     ndim = b.draw(st.integers(0, 3))
-    axis = b.pick([None, *range(-ndim, ndim)])
+    axis = b.pick([None, *range(-max(ndim, 1), max(ndim, 1))])
     keepdims = b.pick([False, True])
     x = b.operand(fits=lambda s: len(s) == ndim and _count(s, axis) > 0,
                   shape=lambda: tuple(max(n, 1) for n in b.shape(ndim, ndim)))
