@@ -438,10 +438,10 @@ def reduction(method: str, torch_method: str, sign: float = 0.0) -> Callable[[Bu
 
 def reshape(b: Builder) -> Form:
     """x.reshape(shape) (a tuple, or unpacked), np.reshape, np.expand_dims, np.squeeze; torch: reshape,
-    unsqueeze, squeeze. No -1 with an empty x: torch cannot infer it."""
+    unsqueeze, squeeze; -1 too, of an empty x as well."""
     x = b.operand()
     s, n = x.shape, x.value.size
-    targets = [(n,), s[::-1], (*s, 1), (1, *s)] + ([(-1,), (1, -1)] if n else []) + ([()] if n == 1 else [])
+    targets = [(n,), (-1,), (1, -1), s[::-1], (*s, 1), (1, *s)] + ([()] if n == 1 else [])
     if len(s) >= 2:
         targets.append((s[0] * s[1], *s[2:]))
     kind = b.pick(["reshape", "unpacked", "np.reshape", "expand_dims"] + (["squeeze"] if 1 in s else []))
