@@ -77,7 +77,7 @@ def cases() -> dict[str, list[Case]]:
         "Softmax": [([normal(3, 5)], dict(axis=-1)), ([normal(3, 5)], dict(axis=0))],
         "LogSoftmax": [([normal(3, 5)], dict(axis=-1)), ([normal(3, 5)], dict(axis=0))],
         "LogSumExp": [([normal(3, 5)], dict(axis=-1)), ([normal(3, 5)], dict(axis=None, keepdims=True))],
-        "CrossEntropy": [([normal(4, 3)], dict(targets=np.array([0, 2, 1, 2])))],
+        "NLLLoss": [([normal(4, 3)], dict(targets=np.array([0, 2, 1, 2])))],
         "Affine": [([normal(3, 4), normal(4, 2), normal(2)], {}), ([normal(2, 3, 4), normal(4, 5), normal(3, 5)], {})],
         "MSELoss": [([normal(3, 4), normal(3, 4)], {}), ([normal(5), normal(5)], {})],
     }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from autodiff import Function, Tensor
-from autodiff.gradcheck import GradcheckError, check_vjp, gradcheck, numerical_grad
+from autodiff.gradcheck import GradcheckError, check_vjp, gradcheck, gradgradcheck, numerical_grad
 
 
 class Sin(Function):
@@ -62,12 +64,32 @@ def test_right_gradients_pass_with_a_small_error() -> None:
 def test_a_deliberately_wrong_backward_is_caught_with_op_input_and_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Sin, "factor", 1.001)  # off by 0.1 %
     x = leaf(3, 2)
-    with pytest.raises(GradcheckError, match=r"Sin: the gradient of input 1 is wrong; worst relative error [0-9.e-]+"):
+    with pytest.raises(GradcheckError, match=r"Sin: the gradient of input 1 is wrong; worst error [0-9.e-]+ at index \(\d+, \d+\)"):
         gradcheck(lambda c, a: Sin.apply(a * c), np.ones(2), x)
     with pytest.raises(GradcheckError, match=r"check_vjp: Sin: <u, J v> is"):
         check_vjp(Sin.apply, x)
     result = gradcheck(Sin.apply, x, raise_exception=False)
     assert not result.ok and result.input == 0 and result.op == "Sin" and 1e-4 < result.error < 1e-2
+
+
+def test_the_message_names_the_worst_entry_and_its_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index reported is the entry with the largest error, not the first that fails."""
+    monkeypatch.setattr(Sin, "factor", 0.5)
+    x = Tensor([[0.3, -1.2, 2.0], [0.7, 1.5, -0.4]], requires_grad=True)
+    u = np.random.default_rng(0).standard_normal(x.shape)  # gradcheck's cotangent for seed=0
+    analytic = 0.5 * u * np.cos(x.data)
+    (numerical,) = numerical_grad(Sin.apply, x, cotangent=u)
+    error = np.abs(analytic - numerical) / np.maximum(np.abs(numerical), 1)
+    worst = tuple(int(k) for k in np.unravel_index(error.argmax(), error.shape))
+    assert worst != (0, 0)  # every entry fails, so the first one is (0, 0): the test tells them apart
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(Sin.apply, x)
+    m = re.search(r"worst error (\S+) at index \((\d+), (\d+)\); backward gave (\S+), central differences (\S+)$",
+                  str(caught.value))
+    assert m, str(caught.value)
+    assert (int(m[2]), int(m[3])) == worst
+    assert float(m[1]) == pytest.approx(error[worst], rel=1e-2)
+    assert float(m[4].rstrip(",")) == pytest.approx(analytic[worst]) and float(m[5]) == pytest.approx(numerical[worst])
 
 
 @pytest.mark.parametrize("fn", [SwappedMul, SummedGrad])
@@ -110,3 +132,30 @@ def test_inputs_that_do_not_require_grad_are_constants() -> None:
 def test_an_output_that_depends_on_no_checked_input_is_an_error() -> None:
     with pytest.raises(GradcheckError, match="does not depend on any input that requires grad"):
         gradcheck(lambda a: Tensor(np.ones(2)) * 2, leaf(2))
+
+
+class TanhSavingItsDerivative(Function):
+    """z = tanh(x);  dz/dx = 1 - z², saved in forward: right to first order, a constant to the second."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        z = np.tanh(x)
+        ctx.save_for_backward(1 - z * z)  # the classic trap: a value computed from x, not x or z itself
+        return z
+
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        (slope,) = ctx.saved_tensors
+        return grad * slope
+
+
+def test_gradgradcheck_rejects_a_backward_whose_saved_values_cannot_be_differentiated() -> None:
+    x = Tensor(np.linspace(-1.0, 1.0, 5), requires_grad=True)
+    assert gradcheck(TanhSavingItsDerivative.apply, x).ok
+    with pytest.raises(GradcheckError, match=r"gradgradcheck: TanhSavingItsDerivative: the second derivative of input 0"):
+        gradgradcheck(TanhSavingItsDerivative.apply, x)
+    assert gradgradcheck(lambda t: t.tanh(), x).ok  # the package's Tanh saves its output: right to any order
+
+
+def test_gradgradcheck_passes_a_linear_function_whose_second_derivative_is_zero() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    result = gradgradcheck(lambda t: 3 * t - 1, x)
+    assert result.ok and result.error == 0.0

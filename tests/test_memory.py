@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import autodiff.functional as F
-from autodiff import Tensor, nn, viz
+from autodiff import Tensor, nn, optim, viz
 
 
 @pytest.fixture
@@ -85,3 +85,35 @@ def test_a_node_keeps_no_reference_to_its_output(no_gc: None) -> None:
     node, ref = y.grad_fn, weakref.ref(y)
     del y
     assert ref() is None and node.out_shape == (2,)
+
+
+def test_zero_grad_keeps_the_old_array_until_backward_computes_the_next(no_gc: None) -> None:
+    """The block of a .grad set to None is freed just before its successor is computed, so NumPy takes
+    the same block again (freed at the start of a step, it let glibc trim the heap: page faults)."""
+    w = Tensor(np.ones(3), requires_grad=True)
+    (w * w).sum().backward()
+    old = weakref.ref(w.grad)
+    w.grad = None
+    assert w.grad is None and old() is not None
+    loss = (w * 3).sum()
+    assert old() is not None  # the forward pass does not free it ...
+    loss.backward()
+    assert old() is None  # ... the backward that computes w's next gradient does
+    np.testing.assert_array_equal(w.grad, [3.0, 3.0, 3.0])
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps, lr=0.1)],
+                         ids=["SGD", "Adam"])
+def test_an_optimizer_step_allocates_no_array(make) -> None:
+    params = [Tensor(np.ones((300, 200)), requires_grad=True), Tensor(np.ones(200), requires_grad=True)]
+    opt = make(params)
+    for p in params:
+        p.grad = np.full(p.shape, 0.5)
+    opt.step()
+    tracemalloc.start()
+    try:
+        opt.step()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000, f"a step allocated {peak} bytes"  # a 300x200 float64 array alone is 480,000

@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import autodiff.functional as F
 from autodiff import Tensor, concatenate, matmul, maximum, minimum, stack, where
-from autodiff.gradcheck import check_vjp, gradcheck
+from autodiff.gradcheck import check_vjp, gradcheck, gradgradcheck
 from autodiff.ops import REGISTRY, ScatterAdd
 
 Case = tuple[Callable[..., Tensor], list[Any]]  # f and its inputs: Tensors requiring grad are checked
@@ -221,11 +221,13 @@ def where_case(draw: Any) -> Case:
 
 
 @st.composite
-def cross_entropy_case(draw: Any) -> Case:
+def nll_loss_case(draw: Any) -> Case:
+    """nll_loss of log-probabilities, and cross_entropy (log_softmax, then nll_loss) of logits."""
     rng = draw(rngs)
     n, classes = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     targets = rng.integers(0, classes, n)
-    return lambda x: F.cross_entropy(x, targets), [leaf(normal(rng, (n, classes)) * 3)]
+    loss = draw(st.sampled_from([F.nll_loss, F.cross_entropy]))
+    return lambda x: loss(x, targets), [leaf(normal(rng, (n, classes)) * 3)]
 
 
 CASES: dict[str, st.SearchStrategy[Case]] = {
@@ -263,7 +265,7 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "LogSumExp": along_axis(F.logsumexp, keepdims=True),
     "Softmax": along_axis(F.softmax, keepdims=False),
     "LogSoftmax": along_axis(F.log_softmax, keepdims=False),
-    "CrossEntropy": cross_entropy_case(),
+    "NLLLoss": nll_loss_case(),
     "MSELoss": mse_case(),
 }
 
@@ -279,6 +281,15 @@ def test_op_gradient_matches_central_differences(name: str, data: st.DataObject)
     f, inputs = data.draw(CASES[name], label=name)
     result = gradcheck(f, *inputs)
     assert result.ok and result.op in (name, "Reshape")  # matmul of a 1-D operand ends in a Reshape
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+@settings(max_examples=10)
+@given(data=st.data())
+def test_op_second_derivatives_match_central_differences(name: str, data: st.DataObject) -> None:
+    """Every op is differentiable twice: its backward, recorded on Tensors, has the right gradient."""
+    f, inputs = data.draw(CASES[name], label=name)
+    assert gradgradcheck(f, *inputs).ok
 
 
 # The shapes the issue names, every pair, for every binary op (hypothesis may not draw each one).

@@ -37,11 +37,12 @@ def test_ops_are_named_by_their_function_and_wired_in_order() -> None:
     loss, _, _ = small_model_loss()
     dot = viz.to_dot(loss)
     ops = {k: v for k, v in nodes(dot).items() if k.startswith("f")}
-    assert [re.search(r"label=(\w+)", v)[1] for v in ops.values()] == ["CrossEntropy", "Tanh", "Affine"]
-    # loss t0 <- CrossEntropy f0 <- t1 (the targets are a parameter of the op, not an input);
-    # t1 <- Tanh f1 <- t2 <- Affine f2 <- (x t3, weight t4, bias t5)
+    assert [re.search(r"label=(\w+)", v)[1] for v in ops.values()] == ["NLLLoss", "LogSoftmax", "Tanh", "Affine"]
+    # loss t0 <- NLLLoss f0 <- t1 (the targets are a parameter of the op, not an input) <- LogSoftmax f1 <- t2;
+    # t2 <- Tanh f2 <- t3 <- Affine f3 <- (x t4, weight t5, bias t6)
     assert edges(dot) == [
-        ("f0", "t0"), ("t1", "f0"), ("f1", "t1"), ("t2", "f1"), ("f2", "t2"), ("t3", "f2"), ("t4", "f2"), ("t5", "f2"),
+        ("f0", "t0"), ("t1", "f0"), ("f1", "t1"), ("t2", "f1"), ("f2", "t2"), ("t3", "f2"), ("f3", "t3"), ("t4", "f3"),
+        ("t5", "f3"), ("t6", "f3"),
     ]
 
 
@@ -50,8 +51,8 @@ def test_tensors_show_shape_dtype_and_kind() -> None:
     n = nodes(viz.to_dot(loss))
     assert 'label="() float64"' in n["t0"] and "peripheries=2" in n["t0"]  # the output
     assert 'label="(4, 2) float64"' in n["t1"] and viz.FILL["intermediate"] in n["t1"]
-    assert viz.FILL["parameter"] in n["t4"] and viz.FILL["parameter"] in n["t5"]  # weight, bias
-    assert viz.FILL["leaf"] in n["t3"] and 'label="(4, 3) float64"' in n["t3"]  # x
+    assert viz.FILL["parameter"] in n["t5"] and viz.FILL["parameter"] in n["t6"]  # weight, bias
+    assert viz.FILL["leaf"] in n["t4"] and 'label="(4, 3) float64"' in n["t4"]  # x
     assert len({viz.FILL[k] for k in ("parameter", "leaf", "intermediate", "op")}) == 4
 
 
@@ -61,8 +62,8 @@ def test_grads_appear_after_backward() -> None:
     loss.backward()
     n = nodes(viz.to_dot(loss))
     shown = ", ".join(f"{g:.3g}" for g in layer.bias.grad)
-    assert f"grad [{shown}]" in n["t5"]  # a small grad is shown in full, to 3 digits
-    assert re.search(r"grad ‖·‖ = [\d.]+", n["t4"])  # a larger one by its norm
+    assert f"grad [{shown}]" in n["t6"]  # a small grad is shown in full, to 3 digits
+    assert re.search(r"grad ‖·‖ = [\d.]+", n["t5"])  # a larger one by its norm
     assert "grad" not in n["t1"]  # intermediates keep no grad
 
 
@@ -75,8 +76,8 @@ def test_a_scalar_grad_reads_like_a_number() -> None:
 def test_names_label_tensors() -> None:
     loss, x, layer = small_model_loss()
     n = nodes(viz.to_dot(loss, names={"x": x, **dict(layer.named_parameters())}))
-    assert n["t3"].startswith('label="x\\n(4, 3) float64"')
-    assert n["t4"].startswith('label="weight\\n(3, 2) float64"')
+    assert n["t4"].startswith('label="x\\n(4, 3) float64"')
+    assert n["t5"].startswith('label="weight\\n(3, 2) float64"')
 
 
 def test_fan_out_draws_one_node_with_two_edges() -> None:
@@ -137,3 +138,14 @@ def test_missing_graphviz_package_says_how_to_install_it(monkeypatch: pytest.Mon
     monkeypatch.setitem(__import__("sys").modules, "graphviz", None)  # makes `import graphviz` fail
     with pytest.raises(ImportError, match=r"pip install 'autodiff\[viz\]'"):
         viz.to_dot(Tensor(1.0))
+
+
+def test_show_draws_given_adjoints_by_name_and_highlights_one_box_and_its_op() -> None:
+    x = Tensor(2.0, requires_grad=True)
+    y = x * x
+    dot = viz.to_dot(y, {"x": x, "y": y}, viz.Show({"x": "?", "y": 1.0}, highlight="y", shapes=False))
+    n = nodes(dot)
+    assert n["t0"].startswith('label="y\\ngrad 1"') and viz.HIGHLIGHT in n["t0"]
+    assert n["t1"].startswith('label="x\\ngrad ?"') and viz.HIGHLIGHT not in n["t1"]
+    assert viz.HIGHLIGHT in n["f0"]  # y's op, Mul
+    assert "float64" not in dot

@@ -36,7 +36,7 @@ def grad(
     captured: dict[engine.Function, Any] = {}
     nodes = {x.grad_fn: x.grad_fn.hooks for x in inputs if x.grad_fn is not None}
     for node, hooks in nodes.items():  # an intermediate input: its node's gradient, once complete
-        node.hooks = (*hooks, lambda g, node=node: captured.__setitem__(node, g))
+        node.hooks = (*hooks, captured.__setitem__)  # called as hook(node, grad)
     try:
         sums = engine.backward(outputs, cotangents, create_graph if retain_graph is None else retain_graph, create_graph)
     finally:

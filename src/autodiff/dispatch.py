@@ -55,6 +55,8 @@ def ufunc(f: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, A
     """np.<ufunc>(... Tensor ...): the matching op, or a constant for a piecewise-constant ufunc."""
     if method == "__call__" and not kwargs and f in UFUNCS:
         return UFUNCS[f](*inputs)
+    if f is np.add and method == "reduce" and set(kwargs) <= {"axis", "keepdims"}:  # the engine's unbroadcast
+        return as_tensor(inputs[0]).sum(**kwargs)
     if method == "__call__" and "out" not in kwargs and (f in CONSTANT or not _differentiable(inputs)):
         return Tensor._make(f(*_arrays(inputs), **kwargs))
     raise TypeError(f"autodiff: numpy.{f.__name__}{'' if method == '__call__' else '.' + method} has no derivative "

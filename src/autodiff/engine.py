@@ -89,7 +89,7 @@ class Function:
 
     __slots__ = ("parents", "needs_input_grad", "saved_tensors", "number", "out_shape", "out_dtype", "out_id",
                  "__dict__")
-    hooks: tuple[Callable[[Any], None], ...] = ()  # called with the node's complete gradient (retain_grad)
+    hooks: tuple[Callable[[Function, Any], None], ...] = ()  # hook(node, its complete gradient), before its VJP
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(ctx).__name__} defines no forward")
@@ -104,13 +104,13 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run forward on the inputs' arrays; record the node if any input requires grad."""
         ctx = cls.__new__(cls)
-        arrays = _unwrap(ctx, inputs)  # also sets ctx.needs_input_grad and ctx.parents
+        arrays = _unwrap(ctx, inputs)  # also notes needs_input_grad and parents
         try:
             out = Tensor._make(result := cls.forward(ctx, *arrays, **params))
-        except (IndexError, ValueError, TypeError) as err:  # NumPy's message, with the op and the shapes
+        except (IndexError, ValueError, TypeError) as err:  # name the op, the shapes
             raise _op_error(err, cls, arrays, params) from err
         if True in ctx.needs_input_grad:
-            _record(ctx, result, out)
+            _record(ctx, result, out)  # out.grad_fn = ctx, numbered in creation order
         if _forward_ad_level:
             _push_tangent(cls, ctx, inputs, out)
         return out
@@ -122,16 +122,23 @@ def _unwrap(ctx: Function, inputs: tuple[Any, ...]) -> list[np.ndarray]:
     arrays, needs, parents = [], [], []
     dtype = None
     for x in inputs:
-        if not isinstance(x, Tensor) or (d := x.data.dtype) is not dtype and dtype is not None and d != dtype:
+        if not isinstance(x, Tensor) or (d := (a := x.data).dtype) is not dtype and dtype is not None and d != dtype:
             return _unwrap(ctx, _promote(type(ctx), inputs))  # constants, mixed dtypes: one dtype first
-        arrays.append(x.data)
+        arrays.append(a)
         dtype = d
         needs.append(need := enabled and x._requires_grad)
-        parents.append((x.grad_fn or x) if need else None)
+        parents.append((x.grad_fn or _leaf(ctx, x)) if need else None)
     ctx.saved_tensors = ()
     ctx.needs_input_grad = tuple(needs)
     ctx.parents = tuple(parents)
     return arrays
+
+
+def _leaf(ctx: Function, x: Tensor) -> Tensor:
+    """x, a leaf: ctx's backward computes its gradient, and first frees its released .grad (a hook)."""
+    if _free_released_grads not in ctx.hooks:
+        ctx.hooks = (*ctx.hooks, _free_released_grads)
+    return x
 
 
 def _record(ctx: Function, result: Any, out: Tensor) -> None:
@@ -193,14 +200,14 @@ def _op_error(err: Exception, cls: type[Function], arrays: list[Any], params: di
 Vertex = Any  # a node (Function) or a leaf Tensor: what a gradient is summed for
 
 
-def backward(roots: list[Tensor], grads: list[Any], retain_graph: bool = False, create_graph: bool = False) -> dict[Vertex, Any]:
-    """Reverse-mode sweep: seed the roots, then pop the newest node, apply its VJP, pass each input its share."""
-    sums: dict[Vertex, Any] = {}
-    todo: list[tuple[int, Function]] = []  # a heap: the newest node (the smallest number) pops first
+def backward(roots: list[Tensor], grads: list[Any],
+             retain_graph: bool = False, create_graph: bool = False) -> dict[Vertex, Any]:
+    """Seed the roots; then pop the newest node, apply its VJP, give each input its share."""
+    sums, todo = {}, []  # todo: a heap of nodes, the newest (smallest number) on top
     for root, grad in zip(roots, grads):
         _accumulate(sums, todo, root.grad_fn or root, _seed(root, grad))
     while todo:
-        _, node = heappop(todo)  # every consumer of its output is newer: its gradient is complete
+        _, node = heappop(todo)  # all its consumers are newer: its gradient is complete
         for parent, grad in zip(node.parents, _vjp(node, sums.pop(node), create_graph)):
             if parent is not None and grad is not None:
                 _accumulate(sums, todo, parent, _fit(grad, parent, node))
@@ -233,7 +240,7 @@ def _vjp(node: Function, grad: Any, create_graph: bool) -> tuple[Any, ...]:
             "saved arrays were freed; call backward(retain_graph=True) the first time"
         )
     for hook in node.hooks:
-        hook(grad)
+        hook(node, grad)
     grads = _recorded_backward(node, grad) if create_graph else type(node).backward(node, grad)
     if type(grads) is not tuple:
         grads = (grads,)
@@ -242,6 +249,15 @@ def _vjp(node: Function, grad: Any, create_graph: bool) -> tuple[Any, ...]:
             f"{type(node).__name__}.backward returned {len(grads)} gradients for {len(node.parents)} inputs"
         )
     return grads
+
+
+def _free_released_grads(node: Function, grad: Any) -> None:
+    """Free the arrays of its leaves' .grad set to None (zero_grad), just before node computes the next
+    ones: NumPy then takes the same blocks again. Freed at zero_grad, at the start of a step, they left
+    a hole that let glibc hand the heap back to the OS and fault ~4 MB in again on every step."""
+    for p in node.parents:
+        if isinstance(p, Tensor) and type(p._grad) is _Released:
+            p._grad = None
 
 
 def _recorded_backward(node: Function, grad: Any) -> Any:
@@ -300,8 +316,8 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -
         )
     stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
     if not stretched:  # the common case, a bias: only leading axes were added
-        return grad.sum(axis=tuple(range(lead)))
-    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+        return np.add.reduce(grad, axis=tuple(range(lead)))  # ndarray.sum's Python wrapper costs a microsecond
+    return np.add.reduce(grad, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
 
 def _check_unchanged(node: Function, leaf: Tensor) -> None:
@@ -338,14 +354,15 @@ def accumulate_grads(sums: dict[Vertex, Any]) -> None:
     """Add each leaf's gradient to its .grad, as an array that no other .grad or tensor shares."""
     kept: set[int] = set()
     for leaf, grad in sums.items():
-        if leaf.grad is not None:
-            leaf.grad = _add(leaf.grad, grad)
+        old = leaf._grad  # an ndarray, None, or a .grad set to None whose array is kept (Tensor.grad)
+        if type(old) is np.ndarray:
+            leaf._grad = _add(old, grad)
             continue
         if grad.base is not None or id(grad) in kept:
             grad = grad.copy()
         kept.add(id(grad))
-        leaf.grad = grad
+        leaf._grad = grad
 
 
-from .tensor import Tensor  # noqa: E402  (Tensor's methods call ops, which need Function)
+from .tensor import Tensor, _Released  # noqa: E402  (Tensor's methods call ops, which need Function)
 from .forward import _push_tangent, _rejoin_tangent  # noqa: E402

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import Affine, CrossEntropy, LogSoftmax, LogSumExp, MSELoss, Relu, Sigmoid, Softmax, Tanh, matmul
+from .ops import Affine, LogSoftmax, LogSumExp, MSELoss, NLLLoss, Relu, Sigmoid, Softmax, Tanh, matmul
 from .tensor import Tensor, as_tensor
 
 
@@ -44,16 +44,29 @@ def sigmoid(x: Any) -> Tensor:
 
 
 def cross_entropy(logits: Any, targets: Any) -> Tensor:
-    """Mean over the batch of -log softmax(logits)[target]; targets are class indices."""
+    """Mean over the batch of -log softmax(logits)[target]; targets are class indices. Two nodes, as in
+    PyTorch: log_softmax, then nll_loss; their backwards chained give (softmax(logits) - onehot) / n."""
     logits = as_tensor(logits)
+    y = _class_indices(logits, targets, "cross_entropy")
+    return NLLLoss.apply(LogSoftmax.apply(logits, axis=-1), targets=y)
+
+
+def nll_loss(log_probs: Any, targets: Any) -> Tensor:
+    """Mean over the batch of -log_probs[target]: the negative log-likelihood of class indices."""
+    log_probs = as_tensor(log_probs)
+    return NLLLoss.apply(log_probs, targets=_class_indices(log_probs, targets, "nll_loss"))
+
+
+def _class_indices(scores: Tensor, targets: Any, name: str) -> np.ndarray:
+    """targets as integer class indices, one per row of scores (batch, classes), or an error naming `name`."""
     y = np.asarray(getattr(targets, "data", targets))
-    if logits.ndim != 2 or y.shape != logits.shape[:1]:
-        raise ValueError(f"cross_entropy: logits must be (batch, classes) and targets (batch,), got {logits.shape} and {y.shape}")
+    if scores.ndim != 2 or y.shape != scores.shape[:1]:
+        raise ValueError(f"{name}: logits must be (batch, classes) and targets (batch,), got {scores.shape} and {y.shape}")
     if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= logits.shape[1]):
-        raise ValueError(f"cross_entropy: targets must lie in [0, {logits.shape[1]}), got values from {y.min()} to {y.max()}")
-    return CrossEntropy.apply(logits, targets=y)
+        raise TypeError(f"{name}: targets must be integer class indices, got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= scores.shape[1]):
+        raise ValueError(f"{name}: targets must lie in [0, {scores.shape[1]}), got values from {y.min()} to {y.max()}")
+    return y
 
 
 def mse_loss(pred: Any, target: Any) -> Tensor:

@@ -1,4 +1,8 @@
-"""Optimizers, in `torch.optim`'s words: step() moves each parameter against its .grad."""
+"""Optimizers, in `torch.optim`'s words: step() moves each parameter against its .grad.
+
+Updates run in place, in buffers made once per parameter: a step allocates nothing, so a training
+loop's memory keeps one shape from step to step (no heap for glibc to hand back and fault in again).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ class Optimizer:
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         self.lr = lr
+        self.scratch = [np.zeros_like(p.data) for p in self.params]  # where each update is computed
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -41,8 +46,10 @@ class SGD(Optimizer):
         self.velocity = [np.zeros_like(p.data) for p in self.params]
 
     def update(self, i: int, grad: np.ndarray) -> np.ndarray:
-        v = self.velocity[i] = self.momentum * self.velocity[i] + grad
-        return self.lr * v
+        v = self.velocity[i]
+        v *= self.momentum
+        v += grad
+        return np.multiply(v, self.lr, out=self.scratch[i])
 
 
 class Adam(Optimizer):
@@ -59,8 +66,15 @@ class Adam(Optimizer):
 
     def update(self, i: int, grad: np.ndarray) -> np.ndarray:
         b1, b2 = self.betas
-        self.t[i] += 1
-        self.m[i] = b1 * self.m[i] + (1 - b1) * grad
-        self.v[i] = b2 * self.v[i] + (1 - b2) * grad * grad
-        m_hat, v_hat = self.m[i] / (1 - b1 ** self.t[i]), self.v[i] / (1 - b2 ** self.t[i])
-        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        t = self.t[i] = self.t[i] + 1
+        m, v, s = self.m[i], self.v[i], self.scratch[i]
+        np.subtract(grad, m, out=s)
+        m += np.multiply(s, 1 - b1, out=s)  # m ← b1 m + (1 - b1) g
+        np.multiply(grad, grad, out=s)
+        s -= v
+        v += np.multiply(s, 1 - b2, out=s)  # v ← b2 v + (1 - b2) g²
+        np.sqrt(np.divide(v, 1 - b2**t, out=s), out=s)  # √v̂
+        s += self.eps
+        np.divide(m, s, out=s)
+        s *= self.lr / (1 - b1**t)  # lr m̂ / (√v̂ + eps)
+        return s

@@ -16,12 +16,12 @@ Axis = int | tuple[int, ...] | None
 class Tensor:
     """A NumPy array that remembers how it was computed, so that it can be differentiated."""
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "retains_grad", "tangent", "_version", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "retains_grad", "tangent", "_version", "__weakref__")
     __hash__ = object.__hash__  # by identity: == compares elementwise, as in PyTorch
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype)
-        self.grad: np.ndarray | None = None
+        self._grad: Any = None
         self.grad_fn: engine.Function | None = None
         self.retains_grad = False
         self.tangent: np.ndarray | None = None
@@ -33,9 +33,22 @@ class Tensor:
         """Wrap an op's result without copying (the engine's fast path)."""
         t = object.__new__(Tensor)
         t.data = data if type(data) is np.ndarray else _array(data)
-        t.grad = t.grad_fn = t.tangent = None
+        t._grad = t.grad_fn = t.tangent = None
         t._requires_grad = t.retains_grad = False
         return t
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        """d(root)/d(self), summed over every backward since it was last set to None."""
+        g = self._grad
+        return None if type(g) is _Released else g
+
+    @grad.setter
+    def grad(self, value: np.ndarray | None) -> None:
+        # None (zero_grad) keeps the old array until the next backward is about to compute its successor
+        # (engine._free_released_grads): the block is freed only when NumPy can take it again.
+        old = self._grad
+        self._grad = _Released(old) if value is None and type(old) is np.ndarray else value
 
     @property
     def requires_grad(self) -> bool:
@@ -193,12 +206,16 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor._make(self.data != _value(other))
 
-    # Masks combine as in NumPy and PyTorch (a backward rule written in NumPy uses them on Tensors too).
+    # Logic on boolean tensors (masks), also outside the graph.
     def __and__(self, other: Any) -> Tensor:
         return Tensor._make(self.data & _value(other))
 
+    __rand__ = __and__
+
     def __or__(self, other: Any) -> Tensor:
         return Tensor._make(self.data | _value(other))
+
+    __ror__ = __or__
 
     def __invert__(self) -> Tensor:
         return Tensor._make(~self.data)
@@ -284,13 +301,22 @@ def _value(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
+class _Released:
+    """A .grad set to None: its array, kept until backward is about to compute the next gradient."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+
 class _Retain:
     """retain_grad's hook: the node's complete gradient, copied into the tensor's .grad."""
 
     def __init__(self, t: Tensor) -> None:
         self.tensor = weakref.ref(t)  # weak: the node must not keep its output alive
 
-    def __call__(self, grad: Any) -> None:
+    def __call__(self, node: Any, grad: Any) -> None:
         t = self.tensor()
         if t is not None:
             grad = np.array(grad)

@@ -30,7 +30,7 @@ from .engine import Function
 from .gradcheck import GradcheckError, check_vjp, gradcheck
 from .tensor import Tensor
 from .transforms import grad as grad_of
-from .transforms import jvp, vjp
+from .transforms import hessian, jvp, vjp
 
 Array = np.ndarray
 Mistakes = list[tuple[Any, str]]  # (what a typical mistake computes, what to say when it matches)
@@ -84,18 +84,9 @@ def check(name: str, *answer: Any) -> None:
 
 
 def parent_nodes(node: Function) -> list[Function]:
-    """The nodes that made `node`'s inputs, in input order; leaves and constants have none.
-
-    The one place that reads the graph's layout. `node.parents` has one entry per input: today the
-    input Tensor (None for a constant); in the PyTorch-like graph the input's node, a leaf, or None.
-    """
-    found = []
-    for p in node.parents:
-        if isinstance(p, Tensor):
-            p = p.grad_fn
-        if p is not None:
-            found.append(p)
-    return found
+    """The nodes that made `node`'s inputs, in input order: `node.parents` has one entry per input, the
+    node that made it, or the leaf itself, or None for a constant; leaves and constants have no node."""
+    return [p for p in node.parents if isinstance(p, Function)]
 
 
 # Running the learner's code ------------------------------------------------------------------
@@ -777,3 +768,35 @@ def _softplus(op: Any) -> str:
     _call(f"{op.__name__}.backward", out.backward, np.ones(3))
     _compare(x.grad, np.array([0.0, 0.5, 1.0]), f"{op.__name__}.backward at x = -1000, 0, 1000", overflow=overflow)
     return done + " It stays finite at x = ±1000."
+
+
+@_exercise("newton")
+def _newton(newton_step: Callable[[Callable[[Tensor], Tensor], Array], Any]) -> str:
+    """07b: newton_step(f, x) = x - H⁻¹ g, with H and g from the package."""
+    rng = np.random.default_rng(11)
+    m = rng.standard_normal((3, 3))
+    a, b = m @ m.T + 3 * np.eye(3), rng.standard_normal(3)  # a positive definite quadratic: ½ xᵀAx - bᵀx
+    quadratic = lambda x: 0.5 * (x * (x @ a)).sum() - (x * b).sum()  # noqa: E731
+    X, y = rng.standard_normal((50, 2)), rng.integers(0, 2, 50)
+    A = np.c_[X, np.ones(50)]
+
+    def logistic(w: Tensor) -> Tensor:
+        p = (A @ w).sigmoid()
+        return -np.where(y == 1, p, 1 - p).log().mean()
+
+    for text, f, x, steps in [("a quadratic", quadratic, rng.standard_normal(3), 1), ("a logistic regression", logistic,
+                                                                                     np.zeros(3), 5)]:
+        for step in range(1, steps + 1):
+            kept, g, H = x.copy(), grad_of(f)(x), hessian(f)(x)
+            got = _call("newton_step", newton_step, f, x)
+            if not np.array_equal(x, kept):
+                raise Wrong("newton_step changed x in place: return a new array, x - d")
+            want = x - np.linalg.solve(H, g)
+            _compare(got, want, f"newton_step on {text}, step {step}", [
+                (x + np.linalg.solve(H, g), "it moves to x + H⁻¹g, away from the minimum: the step is x - H⁻¹g"),
+                (x - H @ g, "that is x - H g: you multiplied by H; Newton divides by it, np.linalg.solve(H, g) is H⁻¹g"),
+                (x - g, "that is a gradient step, x - g: Newton's step uses the curvature, x - H⁻¹g"),
+                (x - np.linalg.solve(H.T @ H, g), "you solved (HᵀH) d = g; solve H d = g"),
+            ])
+            x = want
+    return "One step lands on the quadratic's minimum, and five steps on the logistic regression follow Newton's exactly."

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,14 +26,26 @@ if TYPE_CHECKING:
 
 BACKGROUND, TEXT, EDGE = "#1e1f24", "#e8e8e8", "#9a9aa0"
 FILL = {"parameter": "#08a684", "leaf": "#2f6ea8", "intermediate": "#3a3c44", "op": "#5b4a8a"}
+HIGHLIGHT = "#f0a030"
+Names = Mapping[str, Tensor] | None
 
 
-def to_dot(t: Tensor, names: Mapping[str, Tensor] | None = None) -> str:
+@dataclass(frozen=True)
+class Show:
+    """What to show: `grads` by name instead of each tensor's .grad (say, the adjoints known at one step
+    of a sweep), the name of a tensor whose box and op to `highlight`, and `shapes` (shape and dtype)."""
+
+    grads: Mapping[str, Any] | None = None
+    highlight: str | None = None
+    shapes: bool = True
+
+
+def to_dot(t: Tensor, names: Names = None, show: Show = Show()) -> str:
     """The graph that computed `t` as DOT text; node ids follow traversal order, so the text is deterministic."""
-    return _build(t, names).source
+    return _build(t, names, show).source
 
 
-def draw_graph(t: Tensor, names: Mapping[str, Tensor] | None = None) -> graphviz.Digraph:
+def draw_graph(t: Tensor, names: Names = None, show: Show = Show()) -> graphviz.Digraph:
     """The graph as a graphviz.Digraph: a notebook shows it inline as SVG. `names` labels tensors, e.g. {"w": w}."""
     import shutil  # here, not at the top: `import autodiff` stays light
 
@@ -41,19 +54,19 @@ def draw_graph(t: Tensor, names: Mapping[str, Tensor] | None = None) -> graphviz
             "autodiff.viz: Graphviz's `dot` program is not on PATH; install it with "
             "`apt-get install graphviz` (Debian/Ubuntu) or `brew install graphviz` (macOS)"
         )
-    return _build(t, names)
+    return _build(t, names, show)
 
 
-def save_graph(t: Tensor, path: str | os.PathLike[str], names: Mapping[str, Tensor] | None = None) -> None:
+def save_graph(t: Tensor, path: str | os.PathLike[str], names: Names = None, show: Show = Show()) -> None:
     """Write the graph to an .svg or .png file, chosen by the extension."""
     fmt = os.path.splitext(path)[1].lower().lstrip(".")
     if fmt not in ("svg", "png"):
         raise ValueError(f"save_graph: {os.fspath(path)} must end in .svg or .png")
     with open(path, "wb") as f:
-        f.write(draw_graph(t, names).pipe(format=fmt))
+        f.write(draw_graph(t, names, show).pipe(format=fmt))
 
 
-def _build(root: Tensor, names: Mapping[str, Tensor] | None) -> graphviz.Digraph:
+def _build(root: Tensor, names: Names, show: Show) -> graphviz.Digraph:
     try:
         import graphviz
     except ImportError as err:
@@ -73,8 +86,8 @@ def _build(root: Tensor, names: Mapping[str, Tensor] | None) -> graphviz.Digraph
         if id(v) not in ids:
             ids[id(v)] = f"t{len(ids)}"
             name, t = named.get(id(v), ("", None))
-            g.node(ids[id(v)], _label(v, name, t), shape="box", fillcolor=FILL[_kind(v)],
-                   peripheries="2" if v is (root.grad_fn or root) else "1")
+            g.node(ids[id(v)], _label(v, name, _grad(v, name, t, show), show.shapes), shape="box", fillcolor=FILL[_kind(v)],
+                   peripheries="2" if v is (root.grad_fn or root) else "1", **_marked(name, show))
             queue.append(v)
         return ids[id(v)]
 
@@ -87,7 +100,7 @@ def _build(root: Tensor, names: Mapping[str, Tensor] | None) -> graphviz.Digraph
             continue
         op = f"f{n_ops}"
         n_ops += 1
-        g.node(op, type(v).__name__, shape="oval", fillcolor=FILL["op"])
+        g.node(op, type(v).__name__, shape="oval", fillcolor=FILL["op"], **_marked(named.get(id(v), ("",))[0], show))
         g.edge(op, ids[id(v)])
         for parent in v.parents:
             if parent is not None:
@@ -106,13 +119,27 @@ def _kind(v: Any) -> str:
     return "parameter" if isinstance(v, Parameter) else "leaf"
 
 
-def _label(v: Any, name: str, t: Tensor | None) -> str:
-    """Name, shape and dtype (a node keeps its output's, even when the tensor is gone), and the grad if kept."""
+def _grad(v: Any, name: str, t: Tensor | None, show: Show) -> Any:
+    """The gradient a box shows: the one given by name, or else a leaf's (or a named tensor's) .grad."""
+    if show.grads is not None:
+        return show.grads.get(name)
+    return v.grad if isinstance(v, Tensor) else None if t is None else t.grad
+
+
+def _marked(name: str, show: Show) -> dict[str, str]:
+    return {"color": HIGHLIGHT, "penwidth": "3"} if name and name == show.highlight else {}
+
+
+def _label(v: Any, name: str, grad: Any, shapes: bool) -> str:
+    """Name, shape and dtype (a node keeps its output's, even when the tensor is gone), and the grad if any."""
     shape, dtype = (v.shape, v.dtype) if isinstance(v, Tensor) else (v.out_shape, v.out_dtype)
     lines = [name] if name else []
-    lines.append(f"{shape} {dtype}")
-    grad = v.grad if isinstance(v, Tensor) else None if t is None else t.grad
-    if grad is not None:
+    if shapes or not name:
+        lines.append(f"{shape} {dtype}")
+    if isinstance(grad, str):  # a placeholder, say "?" for an adjoint not known yet
+        lines.append(f"grad {grad}")
+    elif grad is not None:
+        grad = np.asarray(grad)
         if grad.size <= 4:  # few enough numbers to read on a slide
             lines.append("grad " + np.array2string(grad, separator=", ", formatter={"float_kind": "{:.3g}".format}))
         else:

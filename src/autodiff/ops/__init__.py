@@ -16,7 +16,7 @@ from .elementwise import (
     Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh, Where,
 )
 from .linalg import Affine, MatMul, matmul
-from .nn import CrossEntropy, LogSoftmax, LogSumExp, MSELoss, Softmax
+from .nn import LogSoftmax, LogSumExp, MSELoss, NLLLoss, Softmax
 from .reduce import Max, Mean, Min, Sum
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, ScatterAdd, Stack, Transpose
 

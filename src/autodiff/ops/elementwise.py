@@ -273,19 +273,20 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """z = max(x, 0);  dz/dx = [not x <= 0]  (0 at the kink; 1 at nan, as PyTorch)"""
+    """z = max(x, 0);  dz/dx = [z ≠ 0]  (0 at the kink; 1 at nan, where z is nan, as in PyTorch)"""
 
     def forward(ctx, x: Array) -> Array:
-        ctx.save_for_backward(x <= 0)
-        return np.maximum(x, 0)
+        z = np.maximum(x, 0)
+        ctx.save_for_backward(z != 0)
+        return z
 
     def backward(ctx, grad: Array) -> Array:
-        (off,) = ctx.saved_tensors
-        return np.where(off, 0, grad)
+        (on,) = ctx.saved_tensors
+        return grad * on
 
     def jvp(ctx, tx: Array) -> Array:
-        (off,) = ctx.saved_tensors
-        return np.where(off, 0, tx)
+        (on,) = ctx.saved_tensors
+        return tx * on
 
 
 class Clip(Function):

@@ -35,7 +35,9 @@ class Affine(Function):
 
     def forward(ctx, x: Array, w: Array, b: Array) -> Array:
         ctx.save_for_backward(x, w)
-        return x @ w + b
+        z = x @ w
+        z += b  # in place: one 512 KB temporary fewer per layer of workload A
+        return z
 
     def backward(ctx, grad: Array) -> Grads:
         x, w = ctx.saved_tensors

@@ -1,4 +1,4 @@
-"""Softmax and friends, written to be stable (exp never sees a large positive number), and the fused losses.
+"""Softmax and friends, written to be stable (exp never sees a large positive number), and the losses.
 
 Each subtracts the row's maximum m before exp: a constant shift that cancels exactly in the math.
 Softmax divides by the shifted sum and log-softmax subtracts its log from x - m, so neither rounds
@@ -22,8 +22,18 @@ def _shift(x: Array, axis: Axis) -> Array:
 
 
 def _log_sum(shifted: Array, axis: Axis) -> Array:
-    with np.errstate(divide="ignore"):  # log 0 = -inf: an empty axis, or a row of -inf, as in PyTorch
-        return np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    """log Σ exp(shifted) along axis (kept): the shifted max is 0, so the sum is at least 1, except on an
+    empty axis or a row of -inf, whose log is -inf, as in PyTorch."""
+    s = np.exp(shifted).sum(axis=axis, keepdims=True)
+    if s.all():
+        return np.log(s)
+    with np.errstate(divide="ignore"):  # only there: np.errstate costs a microsecond a call
+        return np.log(s)
+
+
+def _nan(x: Array) -> Array:
+    """The mean of nothing (an empty batch or input), as in PyTorch."""
+    return np.full((), np.nan, x.dtype)
 
 
 def _log_softmax(x: Array, axis: Axis) -> Array:
@@ -87,25 +97,23 @@ class LogSoftmax(Function):
         return tx - (np.exp(z) * tx).sum(axis=ctx.axis, keepdims=True)
 
 
-class CrossEntropy(Function):
-    """L = mean over the batch of -log softmax(x)[y];  dL/dx = (softmax(x) - onehot(y)) / n"""
+class NLLLoss(Function):
+    """L = -mean over the batch of z[i, yᵢ];  dL/dz = -onehot(y) / n  (with z = log_softmax(x): cross-entropy)"""
 
-    def forward(ctx, x: Array, targets: Array) -> Array:
-        rows, onehot = np.arange(len(targets)), np.zeros_like(x)
+    def forward(ctx, z: Array, targets: Array) -> Array:
+        rows, onehot = np.arange(len(targets)), np.zeros_like(z)
         onehot[rows, targets] = 1
-        ctx.save_for_backward(x, onehot)
+        ctx.save_for_backward(onehot)
         ctx.n = len(targets)
-        with np.errstate(invalid="ignore"):  # an empty batch: the mean of nothing is nan, as in PyTorch
-            return -_log_softmax(x, -1)[rows, targets].sum() / ctx.n
+        return -z[rows, targets].sum() / ctx.n if ctx.n else _nan(z)
 
     def backward(ctx, grad: Array) -> Array:
-        x, onehot = ctx.saved_tensors
-        return (np.exp(_log_softmax(x, -1)) - onehot) * (grad / max(ctx.n, 1))
+        (onehot,) = ctx.saved_tensors
+        return onehot * (-grad / max(ctx.n, 1))
 
-    def jvp(ctx, tx: Array) -> Array:
-        x, onehot = ctx.saved_tensors
-        with np.errstate(invalid="ignore"):
-            return ((np.exp(_log_softmax(x, -1)) - onehot) * tx).sum() / ctx.n
+    def jvp(ctx, tz: Array) -> Array:
+        (onehot,) = ctx.saved_tensors
+        return -(onehot * tz).sum() / ctx.n if ctx.n else _nan(tz)
 
 
 class MSELoss(Function):
@@ -115,8 +123,7 @@ class MSELoss(Function):
         diff = p - t
         ctx.save_for_backward(p, t)
         ctx.two_over_n = 2 / max(diff.size, 1)  # one Python float: one NumPy call fewer in backward
-        with np.errstate(invalid="ignore"):  # an empty input: the mean of nothing is nan, as in PyTorch
-            return np.vdot(diff, diff) / diff.size  # vdot: Σ diff², one call
+        return np.vdot(diff, diff) / diff.size if diff.size else _nan(diff)  # vdot: Σ diff², one call
 
     def backward(ctx, grad: Array) -> tuple[Array, Array | None]:
         p, t = ctx.saved_tensors
