@@ -653,18 +653,19 @@ def logsumexp(b: Builder) -> Form:
     return f"F.logsumexp({x.ad}, axis={axis}{kw})", f"torch.logsumexp({x.torch}, dim={dims}{tkw})"
 
 
-def cross_entropy(b: Builder) -> Form:
-    """F.cross_entropy(logits, targets): logits (n, c) with n, c >= 1, integer targets (an array,
-    a list or a Tensor); TF.cross_entropy."""
+def nll_loss(b: Builder) -> Form:
+    """F.nll_loss(scores, targets), and F.cross_entropy (log_softmax, then nll_loss): scores (n, c)
+    with n, c >= 1, integer targets (an array, a list or a Tensor); TF.nll_loss, TF.cross_entropy."""
     x = b.operand(fits=lambda s: len(s) == 2 and min(s) >= 1, shape=lambda: tuple(max(n, 1) for n in b.shape(2, 2)))
     n, c = x.shape
     targets = b.rng().integers(0, c, n)
+    fn = b.pick(["cross_entropy", "nll_loss"])
     form = b.pick(["array", "list", "Tensor"])
     if form == "list":
         listed = targets.tolist()
-        return f"F.cross_entropy({x.ad}, {listed})", f"TF.cross_entropy({x.torch}, torch.tensor({listed}))"
+        return f"F.{fn}({x.ad}, {listed})", f"TF.{fn}({x.torch}, torch.tensor({listed}))"
     t = b.named(f"Tensor({targets.tolist()})" if form == "Tensor" else _array(targets), _array(targets, "torch"), targets)
-    return f"F.cross_entropy({x.ad}, {t.ad})", f"TF.cross_entropy({x.torch}, {t.torch})"
+    return f"F.{fn}({x.ad}, {t.ad})", f"TF.{fn}({x.torch}, {t.torch})"
 
 
 def mse_loss(b: Builder) -> Form:
@@ -729,6 +730,6 @@ TABLE: dict[str, Callable[[Builder], Form]] = {
     "LogSumExp": logsumexp,
     "Softmax": along_axis("softmax", "TF.softmax"),
     "LogSoftmax": along_axis("log_softmax", "TF.log_softmax"),
-    "CrossEntropy": cross_entropy,
+    "NLLLoss": nll_loss,
     "MSELoss": mse_loss,
 }
