@@ -112,7 +112,41 @@ def test_cross_entropy_of_an_empty_batch_is_nan_and_so_is_its_tangent() -> None:
     assert np.isnan(value) and np.isnan(tangent)
 
 
+def test_pow_mixed_second_derivative_at_a_zero_exponent() -> None:
+    """d²(x^y)/dx dy = x^(y-1) (1 + y log x), 1/x at y = 0; it came out 1, as x^0, from the mask that keeps
+    0^0 flat (found by tests/test_differential.py). torch masks dz/dx to 0 at y = 0 and so gives 0."""
+    x, y = leaf([2.0, 0.5, 3.0]), leaf([0.0, 1.5, -1.0])
+    (gx,) = autodiff.autograd.grad((x**y).sum(), x, create_graph=True)
+    (hxy,) = autodiff.autograd.grad(gx.sum(), y)
+    np.testing.assert_allclose(hxy.data, x.data ** (y.data - 1) * (1 + y.data * np.log(x.data)), rtol=1e-15)
+    assert hxy.data[0] == 0.5
+
+
 # Crashes and unhelpful errors --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min"])
+@pytest.mark.parametrize("kwargs", [dict(axis=0), dict(axis=-1, keepdims=True)])
+def test_a_0d_tensor_reduces_over_axis_0_as_numpy_and_torch_allow(method: str, kwargs: dict) -> None:
+    """x.sum(axis=0) of a 0-d x is x (NumPy and torch): its backward (max: its forward) and mean's jvp raised."""
+    x = leaf(3.0)
+    out = getattr(x, method)(**kwargs)
+    out.backward()
+    assert out.shape == () and out.item() == 3.0 and x.grad == 1.0
+    value, tangent = jvp(lambda t: getattr(t, method)(**kwargs), (np.array(3.0),), (np.array(2.0),))
+    assert value == 3.0 and tangent == 2.0
+
+
+def test_masks_combine_so_backward_rules_run_on_tensors() -> None:
+    """Pow's backward combines masks with &: on Tensors (double backward) it raised TypeError."""
+    t = Tensor([-1.0, 0.5, 2.0])
+    np.testing.assert_array_equal(((t > 0) & (t < 1)).data, [False, True, False])
+    np.testing.assert_array_equal(((t < 0) | (t > 1)).data, [True, False, True])
+    np.testing.assert_array_equal((~(t > 0)).data, [True, False, False])
+    x, y = leaf([0.0, 2.0]), leaf([0.0, 1.5])
+    (gy,) = autodiff.autograd.grad((x**y).sum(), y, create_graph=True)
+    (hyy,) = autodiff.autograd.grad(gy.sum(), y)
+    np.testing.assert_allclose(hyy.data, [0.0, 2.0**1.5 * np.log(2.0) ** 2])
 
 
 def test_empty_axes_give_empty_results_and_logsumexp_minus_infinity() -> None:

@@ -98,8 +98,9 @@ class Pow(Function):
 
 
 def _dpow_dx(x: Array, y: Array) -> Array:
-    """y x^(y-1), taking x^0 = 1 as flat even at x = 0 (y x^0, not 0 * inf)."""
-    return y * x ** (y - 1 + (y == 0))
+    """y x^(y-1), taking x^0 = 1 as flat even at x = 0 (y x^0 there, not 0 * inf); only there, so
+    that its own derivative in y stays x^(y-1) (1 + y log x), also at y = 0 (a Hessian's entry)."""
+    return y * x ** (y - 1 + ((y == 0) & (x == 0)))
 
 
 def _dpow_dy(x: Array, y: Array, z: Array) -> Array:

@@ -12,8 +12,8 @@ Axis = int | tuple[int, ...] | None
 
 def _expand(grad: Array, ctx: Function) -> Array:
     """Undo the reduction's shape: put back the reduced axes, then broadcast grad along them (Sum's transpose)."""
-    if not ctx.keepdims and ctx.axis is not None:  # (for axis=None, broadcasting puts every axis back itself)
-        grad = np.expand_dims(grad, ctx.axis)
+    if not ctx.keepdims and ctx.axis is not None and ctx.shape:  # (for axis=None, broadcasting puts every axis
+        grad = np.expand_dims(grad, ctx.axis)  # back itself; a 0-d x, which NumPy lets axis 0 reduce, lost none)
     return np.broadcast_to(grad, ctx.shape)
 
 
@@ -44,7 +44,7 @@ class Mean(Function):
         return _expand(grad / ctx.n, ctx)
 
     def jvp(ctx, tx: Array) -> Array:
-        return tx.mean(axis=ctx.axis, keepdims=ctx.keepdims)
+        return tx.sum(axis=ctx.axis, keepdims=ctx.keepdims) / ctx.n  # as forward: ndarray.mean rejects axis 0 of a 0-d x
 
 
 class Max(Function):

@@ -1,0 +1,181 @@
+"""Differential test against PyTorch: random programs over every registered op, run in both libraries.
+
+Hypothesis draws programs (tests/random_programs.py): 3-12 ops from autodiff.ops.REGISTRY through
+their public entry points, broadcasting shapes with 0-d, size-1 and empty axes, constants of every
+kind, intermediate values reused, inputs inside each op's domain, ending in a scalar loss. Each
+program runs in autodiff and in torch (float64), and these must agree:
+
+- the value (and dtype) of every intermediate, and every input's gradient from one backward;
+- every intermediate's tangent in forward mode (adf.dual_level against fwAD.dual_level), and the
+  loss's JVP (autodiff.jvp against torch.func.jvp);
+- the gradients by autograd.grad(create_graph=True), and Hessian-vector products by a second
+  autograd.grad through them (double backward);
+- on small programs, autodiff.hvp and autodiff.hessian against torch.autograd.functional's.
+
+Agreement means |autodiff - torch| <= RTOL |torch| + ATOL, entry by entry (ATOL is the floor for
+entries near 0: values are O(1) to O(100), so what both libraries round differently is far below it).
+A disagreement fails with the shrunk program as a script that runs both libraries and prints the
+two results. Skipped without torch (CI installs it: `pip install torch==2.13.0`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+torch = pytest.importorskip(
+    "torch", reason="the differential test compares with PyTorch: .venv/bin/python -m pip install torch==2.13.0"
+)
+
+from autodiff.ops import REGISTRY  # noqa: E402
+from random_programs import SMALL_SIDES, TABLE, Program, programs  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")  # torch.func, importing itself
+
+RTOL = 1e-10
+ATOL = 1e-10
+
+# Each check is source code, run after the program's own: it fills `pairs` with what must agree,
+# {what: (autodiff's, torch's)}. On a failure it is printed with the program, so the printed
+# script is exactly what ran.
+VALUES_AND_GRADIENTS = """\
+xs = [Tensor(a, requires_grad=True) for a in inputs]
+ts = [torch.tensor(a, requires_grad=True) for a in inputs]
+ours_out, theirs_out = ours(*xs), theirs(*ts)
+ours_out["loss"].backward()
+theirs_out["loss"].backward()
+pairs = {name: (ours_out[name], theirs_out[name]) for name in ours_out}
+pairs |= {f"x{i}.grad": (x.grad, t.grad) for i, (x, t) in enumerate(zip(xs, ts))}
+"""
+
+FORWARD_MODE = """\
+with adf.dual_level():
+    ours_out = ours(*[adf.make_dual(a, t) for a, t in zip(inputs, tangents)])
+    ours_tangents = {name: adf.unpack_dual(v).tangent for name, v in ours_out.items()}
+with fwAD.dual_level():
+    theirs_out = theirs(*[fwAD.make_dual(torch.tensor(a), torch.tensor(t)) for a, t in zip(inputs, tangents)])
+    theirs_tangents = {name: fwAD.unpack_dual(v).tangent for name, v in theirs_out.items()}
+pairs = {f"{name} tangent": (ours_tangents[name], theirs_tangents[name]) for name in ours_out}
+_, ours_jvp = ad.jvp(lambda *xs: ours(*xs)["loss"], inputs, tangents)
+primals, tangents_t = tuple(map(torch.tensor, inputs)), tuple(map(torch.tensor, tangents))
+_, theirs_jvp = torch.func.jvp(lambda *ts: theirs(*ts)["loss"], primals, tangents_t)
+pairs["jvp of loss"] = (ours_jvp, theirs_jvp)
+"""
+
+DOUBLE_BACKWARD = """\
+xs = [Tensor(a, requires_grad=True) for a in inputs]
+ts = [torch.tensor(a, requires_grad=True) for a in inputs]
+ours_g = ad.autograd.grad(ours(*xs)["loss"], xs, create_graph=True)
+theirs_g = torch.autograd.grad(theirs(*ts)["loss"], ts, create_graph=True)
+ours_gv = sum((g * v).sum() for g, v in zip(ours_g, directions))  # <grad, v>: its gradient is H v
+theirs_gv = sum((g * torch.tensor(v)).sum() for g, v in zip(theirs_g, directions))
+ours_hv = ad.autograd.grad(ours_gv, xs, allow_unused=True) if ours_gv.requires_grad else [None] * len(xs)
+theirs_hv = torch.autograd.grad(theirs_gv, ts, allow_unused=True) if theirs_gv.requires_grad else [None] * len(ts)
+pairs = {f"grad x{i} (create_graph)": (g, tg) for i, (g, tg) in enumerate(zip(ours_g, theirs_g))}
+pairs |= {f"H v, x{i} (double backward)": (h, th) for i, (h, th) in enumerate(zip(ours_hv, theirs_hv))}
+"""
+
+TRANSFORMS = """\
+rest_ours, rest_theirs = [Tensor(a) for a in inputs[1:]], [torch.tensor(a) for a in inputs[1:]]
+f_ours = lambda x: ours(x, *rest_ours)["loss"]  # the loss as a function of x0, the other inputs held
+f_theirs = lambda x: theirs(x, *rest_theirs)["loss"]
+x, v = inputs[0], directions[0]
+_, ours_hvp = ad.hvp(f_ours, x, v)
+_, theirs_hvp = torch.autograd.functional.hvp(f_theirs, torch.tensor(x), torch.tensor(v))
+pairs = {"hvp(loss, x0, v)": (ours_hvp, theirs_hvp)}
+pairs["hessian(loss)(x0)"] = (ad.hessian(f_ours)(x), torch.autograd.functional.hessian(f_theirs, torch.tensor(x)))
+"""
+
+
+def agree(program: Program, check: str) -> None:
+    """Run the program and the check in both libraries; fail with a runnable script at the first difference."""
+    script = f"{program.source()}\n\n{check}"
+    namespace: dict[str, Any] = {}
+    try:
+        exec(compile(script, "<program>", "exec"), namespace)  # noqa: S102 (source the test wrote)
+    except Exception as err:
+        raise AssertionError(f"{type(err).__name__}: {err}\n\n{_reproduce(script, '')}") from err
+    for what, (ours, theirs) in namespace["pairs"].items():
+        problem = _differs(ours, theirs)
+        if problem:
+            raise AssertionError(f"{what}: {problem}\n\n{_reproduce(script, what)}")
+
+
+def _differs(ours: Any, theirs: Any) -> str:
+    """What is wrong with autodiff's result against torch's ("" when they agree); None is zeros."""
+    if theirs is None and ours is None:
+        return ""
+    o = None if ours is None else np.asarray(getattr(ours, "data", ours))
+    t = None if theirs is None else theirs.detach().clone().numpy()  # clone: a ZeroTensor's numpy() fails (force=True segfaults)
+    o = np.zeros_like(t) if o is None else o
+    t = np.zeros_like(o) if t is None else t
+    if o.shape != t.shape or o.dtype != t.dtype:
+        return f"autodiff gives shape {o.shape} and dtype {o.dtype}, torch {t.shape} and {t.dtype}"
+    if np.allclose(o, t, rtol=RTOL, atol=ATOL):
+        return ""
+    with np.errstate(invalid="ignore"):
+        worst = np.nanmax(np.abs(o - t)) if o.size else 0.0
+    return (f"max |autodiff - torch| = {worst:.3g} (allowed: {RTOL:g} relative, {ATOL:g} absolute)\n"
+            f"autodiff: {np.array2string(o, precision=17)}\ntorch:    {np.array2string(t, precision=17)}")
+
+
+def _reproduce(script: str, what: str) -> str:
+    show = (f'\nnp.set_printoptions(precision=17)\ntorch.set_printoptions(precision=17)\nours, theirs = pairs["{what}"]\n'
+            'print("autodiff:", ours)\nprint("torch:   ", theirs)') if what else ""
+    return f"The shrunk program; paste it into Python to see the difference:\n\n{script}{show}\n"
+
+
+def test_every_registered_op_has_an_entry() -> None:
+    """A new op joins the differential test by its entry in TABLE: how to call it in each library, its domain."""
+    assert sorted(TABLE) == sorted(REGISTRY), f"ops without an entry in random_programs.TABLE: {sorted(set(REGISTRY) - set(TABLE))}"
+
+
+@settings(max_examples=300)
+@given(program=programs())
+def test_random_programs_agree_with_torch(program: Program) -> None:
+    for check in (VALUES_AND_GRADIENTS, FORWARD_MODE, DOUBLE_BACKWARD):
+        agree(program, check)
+
+
+@pytest.mark.parametrize("op", sorted(REGISTRY))
+@settings(max_examples=8)
+@given(data=st.data())
+def test_every_op_in_random_programs(op: str, data: st.DataObject) -> None:
+    """Each op at least in a few programs per run, whatever the random draws favour."""
+    program = data.draw(programs(max_ops=6, require=op), label="program")
+    for check in (VALUES_AND_GRADIENTS, FORWARD_MODE, DOUBLE_BACKWARD):
+        agree(program, check)
+
+
+@settings(max_examples=150)
+@given(program=programs(min_ops=2, max_ops=6, sides=SMALL_SIDES))
+def test_hvp_and_hessian_agree_with_torch(program: Program) -> None:
+    agree(program, TRANSFORMS)
+
+
+def test_a_wrong_derivative_fails_with_a_shrunk_program_that_shows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checker checked: Tanh's backward with a factor forgotten is caught, and the failure's script,
+    run alone, prints the two different gradients."""
+    from autodiff.ops import Tanh
+
+    monkeypatch.setattr(Tanh, "backward", lambda ctx, grad: grad * (1 - ctx.saved_tensors[0]))  # should be 1 - z²
+
+    @settings(max_examples=50, database=None, derandomize=True, print_blob=False)
+    @given(program=programs(min_ops=0, max_ops=4, require="Tanh"))
+    def check(program: Program) -> None:
+        agree(program, VALUES_AND_GRADIENTS)
+
+    with pytest.raises(AssertionError) as failure:
+        check()
+    message = str(failure.value)
+    what = message.split(":")[0]
+    script = message.split("paste it into Python to see the difference:\n\n")[1]
+    namespace: dict[str, Any] = {}
+    exec(compile(script, "<printed>", "exec"), namespace)  # noqa: S102
+    ours, theirs = namespace["pairs"][what]
+    assert what.endswith(".grad") and not np.allclose(ours, theirs.numpy())
+    assert "v2 = " not in script, "the program was not shrunk"
