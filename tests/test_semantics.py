@@ -274,3 +274,9 @@ def test_conventions_at_special_points() -> None:
         (base**exponent).backward()
     assert exponent.grad == -np.inf  # d(0^y)/dy = 0^y log 0 = inf * -inf, as torch
 
+
+
+def test_swapaxes_out_of_range_names_the_op_and_the_shape() -> None:
+    with pytest.raises(ValueError, match=r"swapaxes: axes 0 and -1 out of range for a tensor of shape \(\)"):
+        Tensor(1.0).swapaxes(0, -1)
+    assert Tensor(np.ones((2, 3))).swapaxes(0, -1).shape == (3, 2)

@@ -248,6 +248,8 @@ class Tensor:
 
     def swapaxes(self, a: int, b: int) -> Tensor:
         axes = list(range(self.ndim))
+        if not (-self.ndim <= a < self.ndim and -self.ndim <= b < self.ndim):
+            raise ValueError(f"swapaxes: axes {a} and {b} out of range for a tensor of shape {self.shape}")
         axes[a], axes[b] = axes[b], axes[a]
         return ops.Transpose.apply(self, axes=tuple(axes))
 
