@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any, TypeVar

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor
 from . import elementwise, linalg, nn, reduce, shape
 from .elementwise import (
     Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh, Where,
