@@ -308,7 +308,7 @@ def _fit(grad: Any, x: Vertex, node: Function) -> Any:
 
 
 def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -> Any:
-    """Sum `grad` over the axes that broadcasting added to or stretched in `shape`."""
+    """Sum `grad` over the axes that broadcasting added to or stretched in `shape` (an array, even for shape ())."""
     lead = grad.ndim - len(shape)
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
         i = next(i for i, p in enumerate(node.parents) if p is x)
@@ -316,7 +316,7 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -
             f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} for input {i} of shape {shape}"
         )
     stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
-    if not stretched:  # the common case, a bias: only leading axes were added
+    if shape and not stretched:  # the common case, a bias: only leading axes were added
         return grad.sum(axis=tuple(range(lead)))
     return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
