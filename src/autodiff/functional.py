@@ -46,7 +46,7 @@ def sigmoid(x: Any) -> Tensor:
 def cross_entropy(logits: Any, targets: Any) -> Tensor:
     """Mean over the batch of -log softmax(logits)[target]; targets are class indices."""
     logits = as_tensor(logits)
-    y = np.asarray(getattr(targets, "data", targets))
+    y = np.asarray(targets.data if isinstance(targets, Tensor) else targets)  # the array itself, not a copy
     if logits.ndim != 2 or y.shape != logits.shape[:1]:
         raise ValueError(f"cross_entropy: logits must be (batch, classes) and targets (batch,), got {logits.shape} and {y.shape}")
     if not np.issubdtype(y.dtype, np.integer):
