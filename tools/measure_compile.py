@@ -103,8 +103,9 @@ def measure(workloads: list[str], rounds: int, sample: float) -> dict[str, dict[
     return out
 
 
-def faults() -> dict[str, float]:
-    """Page faults per step of A (float64) in this process, with glibc's own malloc thresholds."""
+def faults(name: str) -> float:
+    """Page faults per step of one contestant on A (float64), alone in this process, with glibc's own malloc
+    thresholds: whether a step faults depends on the heap's history, so each runs in a fresh process."""
     import importlib.util
     import resource
 
@@ -115,16 +116,18 @@ def faults() -> dict[str, float]:
         spec.loader.exec_module(bench)
     finally:
         sys.platform = platform
-    found, _ = steps(bench, "A f64")
-    out = {}
-    for name, step in found.items():
-        for _ in range(5):
-            step()
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        for _ in range(80):
-            step()
-        out[name] = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 80
-    return out
+    step = steps(bench, "A f64")[0][name]
+    for _ in range(5):
+        step()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(80):
+        step()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 80
+
+
+def all_faults() -> dict[str, float]:
+    names = ["numpy", "eager", "compiled", "eager x@W+b", "compiled x@W+b"]
+    return {name: fresh(1, ["--faults-of", name])[0] for name in names}
 
 
 def fresh(n: int, flag: list[str]) -> list[dict[str, Any]]:
@@ -162,7 +165,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--workloads", default=",".join(GOALS), help=f"comma-separated, from {list(GOALS)}")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--faults-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.faults_of:
+        return print(json.dumps(faults(args.faults_of)))
     flag = ["--faults"] if args.faults else ["--rounds", str(args.rounds), "--workloads", args.workloads]
     if args.fresh:
         runs = fresh(args.fresh, flag)
@@ -170,7 +176,7 @@ def main() -> None:
             print(f"process {i + 1}:\n{report(run)}")
         print(f"median of {len(runs)} processes:\n{report(median_of(runs))}")
         return
-    result = faults() if args.faults else measure(args.workloads.split(","), args.rounds, 0.1)
+    result = all_faults() if args.faults else measure(args.workloads.split(","), args.rounds, 0.1)
     print(json.dumps(result) if args.json else report(result))
 
 

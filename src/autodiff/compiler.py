@@ -43,7 +43,7 @@ from .tensor import Tensor
 _RESERVED = re.compile(r"(?:x|g|gw|w|c|k|t|a)\d+")  # the generated code's own names
 _HELPERS = ("asarray", "array", "one", "output", "accumulate_grads", "free_released_grads", "t", "_")
 _FORWARD, _BACKWARD, _RUNNING, _DONE = "forward", "backward", "running", "done"
-_FREED = "zero_grad's arrays, freed just before their successors"
+_FREED = "zero_grad's old arrays, freed here as eager does"
 _SCALAR = "a NumPy scalar, as a 0-d array"
 _SAY_ONCE = {_FREED, _SCALAR}  # comments worth reading once per function
 
@@ -684,7 +684,7 @@ class _Tracer:
         body = [*self.forward_lines, (f"{self.grad_name(self.root)} = {one}.copy()", "dL/dL = 1"), *self.backward_lines]
         if self.sums:
             pairs = ", ".join(f"{self.leaf_names[id(t)]}: {self.grad_name(t)}" for t in self.sums)
-            body.append((f"accumulate_grads({{{pairs}}})", "into each .grad, as backward() does"))
+            body.append((f"accumulate_grads({{{pairs}}})", "into .grad, as backward() does"))
         if self.saving:
             body.append((" = ".join(f"{c}.saved_tensors" for c in self.saving) + " = ()", "free what forward saved"))
         body.append((f"return {self.expr(loss.data)[0]}", ""))
@@ -693,9 +693,9 @@ class _Tracer:
             if note in _SAY_ONCE:
                 note, _ = ("" if note in said else note), said.add(note)
             lines.append(f"    {line}  # {note}" if note else f"    {line}")
-        source = "\n".join(lines) + "\n"
+        source = "\n".join(lines)
         filename = f"<autodiff.compile: {name} #{_traces()}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the line
+        linecache.cache[filename] = (len(source), None, [line + "\n" for line in lines], filename)  # for tracebacks
         exec(builtins.compile(source, filename, "exec"), self.ns)
         return _Replay(self.ns[name], source, self.leaves)
 
