@@ -50,7 +50,7 @@ def steps(bench: Any, workload: str) -> tuple[dict[str, Callable[[], Any]], int]
                 return [x.grad]
             return step
 
-        return {"numpy": bench.numpy_chain(d), "eager": run(chain), "compiled": run(fast)}, 999
+        return {"numpy": bench.numpy_chain(d), "eager": run(chain), "compiled": run(fast)}, 1000  # ops, as bench.py counts them
     dtype = np.float32 if workload == "A f32" else np.float64
     d = bench.mlp_data([784, 256, 10], 256, dtype, "ce") if workload[0] == "A" else \
         bench.mlp_data([2, 16, 16, 1], 100, np.float64, "mse")

@@ -9,8 +9,10 @@ wrapped so that they report what they do: each op with the inputs that feed it, 
 the nodes in, and every decision on the way (which gradients are needed, the axes a broadcast gradient is
 summed over, dtype casts, the order of the sums at fan-out, the released .grad arrays freed before a node).
 Later calls run one generated Python function: each op's own forward(ctx, ...) and backward(ctx, grad),
-in that order, on arrays. No Tensor, no graph, no heap, no check that the trace decided already: the same
-NumPy calls on the same arrays, so the same results, bit for bit.
+in that order, on arrays. No Tensor (but what an op's backward makes: GetItem's applies ScatterAdd), no graph,
+no heap, no check that the trace decided already: the same NumPy calls on the same arrays, so the same
+results, bit for bit. A compiled function reuses one ctx per op: one call at a time (not reentrant, not
+thread-safe).
 
 Like jax.jit, a trace sees only what goes through the ops. Python control flow on values, NumPy work on
 `.data`, random numbers drawn inside f, and constants computed from traced values are baked in as they
@@ -91,7 +93,7 @@ def _key(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """What a trace is made for: each argument's shape, dtype and requires_grad, and which share an array."""
     key = [(a.shape, a.dtype) if type(a) is np.ndarray else _signature(i, a) for i, a in enumerate(args)]
     if len(args) > 1:
-        ids = [id(a) if type(a) is np.ndarray else id(a.data) for a in args]
+        ids = [id(a.data) if isinstance(a, Tensor) else id(a) for a in args]
         if len(set(ids)) < len(ids):  # the same array twice: the trace ties their uses together
             key.append(tuple(map(ids.index, ids)))
     return tuple(key)
