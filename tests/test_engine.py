@@ -122,6 +122,9 @@ def test_a_0d_leaf_broadcast_against_a_matrix_gets_a_0d_array_grad() -> None:
     m = Tensor(np.ones((3, 4)), requires_grad=True)
     (s * m + s).sum().backward()
     assert type(s.grad) is np.ndarray and s.grad.shape == () and s.grad == 12 + 12
+    s.grad = None
+    (s + m).sum().backward()  # one gradient, summed over every axis: still an array, not a NumPy scalar
+    assert type(s.grad) is np.ndarray and s.grad.shape == () and s.grad == 12
 
 
 def test_the_grad_passed_to_backward_is_not_aliased_into_a_leaf() -> None:

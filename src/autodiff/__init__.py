@@ -13,9 +13,10 @@ from .transforms import grad, hessian, hvp, jacobian, jvp, vjp
 from . import autograd, datasets, forward, functional, nn, optim, viz  # viz imports graphviz only when it draws
 from .gradcheck import gradgradcheck
 from .checkpoint import checkpoint, checkpoint_sequential
+from .compiler import compile
 
 __all__ = [
-    "Function", "Tensor", "as_tensor", "autograd", "checkpoint", "checkpoint_sequential", "concatenate", "datasets", "enable_grad", "forward",
+    "Function", "Tensor", "as_tensor", "autograd", "checkpoint", "checkpoint_sequential", "compile", "concatenate", "datasets", "enable_grad", "forward",
     "functional", "grad", "gradgradcheck", "hessian", "hvp", "is_grad_enabled", "jacobian", "jvp", "matmul", "maximum", "minimum",
     "nn", "no_grad", "optim", "set_grad_enabled", "stack", "vjp", "viz", "where",
 ]

@@ -256,8 +256,8 @@ def _free_released_grads(node: Function, grad: Any) -> None:
     ones: NumPy then takes the same blocks again. Freed at zero_grad, at the start of a step, they left
     a hole that let glibc hand the heap back to the OS and fault ~4 MB in again on every step."""
     for p in node.parents:
-        if isinstance(p, Tensor) and type(p._grad) is _Released:
-            p._grad = None
+        if isinstance(p, Tensor):
+            p.free_released_grad()
 
 
 def _recorded_backward(node: Function, grad: Any) -> Any:
@@ -307,7 +307,7 @@ def _fit(grad: Any, x: Vertex, node: Function) -> Any:
 
 
 def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -> Any:
-    """Sum `grad` over the axes that broadcasting added to or stretched in `shape`."""
+    """Sum `grad` over the axes that broadcasting added to or stretched in `shape` (an array, even for shape ())."""
     lead = grad.ndim - len(shape)
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
         i = next(i for i, p in enumerate(node.parents) if p is x)
@@ -315,7 +315,7 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -
             f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} for input {i} of shape {shape}"
         )
     stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
-    if not stretched:  # the common case, a bias: only leading axes were added
+    if shape and not stretched:  # the common case, a bias: only leading axes were added
         return np.add.reduce(grad, axis=tuple(range(lead)))  # ndarray.sum's Python wrapper costs a microsecond
     return np.add.reduce(grad, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
@@ -364,5 +364,5 @@ def accumulate_grads(sums: dict[Vertex, Any]) -> None:
         leaf._grad = grad
 
 
-from .tensor import Tensor, _Released  # noqa: E402  (Tensor's methods call ops, which need Function)
+from .tensor import Tensor  # noqa: E402  (Tensor's methods call ops, which need Function)
 from .forward import _push_tangent, _rejoin_tangent  # noqa: E402

@@ -59,7 +59,7 @@ def nll_loss(log_probs: Any, targets: Any) -> Tensor:
 
 def _class_indices(scores: Tensor, targets: Any, name: str) -> np.ndarray:
     """targets as integer class indices, one per row of scores (batch, classes), or an error naming `name`."""
-    y = np.asarray(getattr(targets, "data", targets))
+    y = np.asarray(targets.data if isinstance(targets, Tensor) else targets)  # the array itself, not a copy
     if scores.ndim != 2 or y.shape != scores.shape[:1]:
         raise ValueError(f"{name}: logits must be (batch, classes) and targets (batch,), got {scores.shape} and {y.shape}")
     if not np.issubdtype(y.dtype, np.integer):

@@ -50,6 +50,11 @@ class Tensor:
         old = self._grad
         self._grad = _Released(old) if value is None and type(old) is np.ndarray else value
 
+    def free_released_grad(self) -> None:
+        """Free the array of a .grad set to None: backward calls it just before computing the next one."""
+        if type(self._grad) is _Released:
+            self._grad = None
+
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad

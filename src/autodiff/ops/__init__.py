@@ -38,7 +38,7 @@ def stack(tensors: list[Any], axis: int = 0) -> Tensor:
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """x where condition holds, else y (the condition is a constant: it has no gradient)."""
-    c = np.asarray(getattr(condition, "data", condition))
+    c = np.asarray(condition.data if isinstance(condition, Tensor) else condition)  # the array itself, not a copy
     if c.dtype != np.bool_:
         raise TypeError(f"where: the condition must be boolean, got dtype {c.dtype}")
     return Where.apply(x, y, condition=c)
