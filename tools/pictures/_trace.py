@@ -21,7 +21,7 @@ COLOUR = {"primal": "white", "tangent": "#f0a030", "adjoint": "#08a684"}
 HEADER = {
     "primal": "primal  (forward)  $\\downarrow$",
     "tangent": "tangent $J \\dot x$,  $\\dot x = (1, 0)$  $\\downarrow$",
-    "adjoint": "adjoint $u^\\top J$,  $u = \\bar y = 1$  $\\uparrow$",
+    "adjoint": "adjoint $\\bar v$,  seeded $\\bar y = 1$  $\\uparrow$",
 }
 # One row per value: its name, then the formula of each column (mathtext).
 ROWS = [

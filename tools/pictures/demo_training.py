@@ -1,5 +1,8 @@
 """The live demo's seeded run: loss per step (and SGD's, for comparison), and the decision boundary over the two moons.
 
+The legend gives each run's final loss; a dotted line marks where SGD ends, and a dot the step by which
+Adam was already there (the slide's note reads both off the picture).
+
 Run: python tools/pictures/demo_training.py <outdir>  ->  demo_training.svg and .json
 """
 
@@ -29,8 +32,11 @@ def main(outdir: Path) -> None:
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     with no_grad():
         p = F.softmax(model(Tensor(grid))).data[:, 1].reshape(GRID, GRID)
+    losses = {name: [round(v, 4) for v in run[1]] for name, run in runs.items()}
+    adam, sgd = losses.values()
     source = {
-        "losses": {name: [round(v, 4) for v in run[1]] for name, run in runs.items()},
+        "losses": losses,
+        "adam_step_at_sgd_final": next(step for step, v in enumerate(adam, start=1) if v <= sgd[-1]),
         "train_accuracy": accuracy(model, X, y),
         "test_accuracy": accuracy(model, X_test, y_test),
         "grid_x": xs.round(4).tolist(),
@@ -42,9 +48,14 @@ def main(outdir: Path) -> None:
     size = {k: points(px, FIGSIZE[0], SHOWN_WIDTH) for k, px in PX.items()}
     fig, (left, right) = figure("demo_training", FIGSIZE, ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
     for (name, curve), colour in zip(source["losses"].items(), ("#f0a030", "#9a9aa0")):
-        left.plot(np.arange(1, len(curve) + 1), curve, color=colour, linewidth=2, label=name)
+        left.plot(np.arange(1, len(curve) + 1), curve, color=colour, linewidth=2, label=f"{name}\nends at {curve[-1]:.3f}")
+    step, level = source["adam_step_at_sgd_final"], sgd[-1]
+    left.plot([step, len(sgd)], [level, level], color="#9a9aa0", linestyle=":", linewidth=1.5)
+    left.plot([step], [level], "o", color="#f0a030", markersize=7)
+    left.annotate(f"step {step}", (step, level), xytext=(0, -10), textcoords="offset points", ha="center", va="top",
+                  fontsize=size["legend"], color="#f0a030")
     left.set_yscale("log")
-    left.legend(fontsize=size["legend"], framealpha=0.3)
+    left.legend(fontsize=size["legend"], framealpha=0.3, loc="upper right")
     left.set_xlabel("step (full batch of 200 points)", fontsize=size["label"])
     left.set_ylabel("cross-entropy loss", fontsize=size["label"])
     left.tick_params(which="both", labelsize=size["tick"])

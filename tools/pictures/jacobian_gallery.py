@@ -2,7 +2,7 @@
 
 Every J is computed by autodiff.jacobian (reverse mode, checked against forward mode), and each
 Jᵀ is checked against its partner: the Jacobian of broadcast for sum and of sum for broadcast, of
-the transpose back, of G ↦ G Yᵀ for X ↦ X Y, a scatter-add written in NumPy for the gather, or J
+the transpose back, of Z̄ ↦ Z̄ Yᵀ for X ↦ X Y, a scatter-add written in NumPy for the gather, or J
 itself where J is symmetric.
 Run: python tools/pictures/jacobian_gallery.py <outdir>  ->  jacobian_gallery.svg (all seven),
 one picture per kind of Jacobian for deck 03 (jacobian_diagonal, _broadcast_sum, _moves, _matmul,
@@ -64,7 +64,7 @@ CASES: dict[str, tuple[str, str, Callable[[Tensor], Tensor], np.ndarray, Callabl
     "transpose": ("transpose X (2×3)", "transpose back", lambda x: x.T, np.zeros((2, 3)),
                   lambda _: matrix(lambda g: g.T, np.zeros((3, 2)))),
     "softmax": ("softmax(x)", "itself: symmetric", lambda x: F.softmax(x), np.array([0.5, 1.0, 0.0, 0.2]), symmetric),
-    "matmul": ("X ↦ X Y (X 2×3, Y 3×2)", "G ↦ G Yᵀ", lambda x: x @ Y, np.zeros((2, 3)),
+    "matmul": ("X ↦ X Y (X 2×3, Y 3×2)", "Z̄ ↦ Z̄ Yᵀ", lambda x: x @ Y, np.zeros((2, 3)),
                lambda _: matrix(lambda g: g @ Y.T, np.zeros((2, 2)))),
 }
 # The pictures: file name -> rows of cases, each case a pair of maps, left to right.

@@ -1,4 +1,4 @@
-"""The shapes that decide matmul's VJP: X̄ = G Yᵀ and Ȳ = Xᵀ G, drawn as rectangles to scale.
+"""The shapes that decide matmul's VJP: X̄ = Z̄ Yᵀ and Ȳ = Xᵀ Z̄, drawn as rectangles to scale.
 
 Run: python tools/pictures/matmul_shapes.py <outdir>  ->  matmul_shapes.svg and .json
 """
@@ -10,12 +10,12 @@ from pathlib import Path
 from matplotlib.patches import Rectangle
 from _style import figure, save
 
-N, K, M = 4, 3, 2  # Z = X @ Y with X: N×K, Y: K×M, so G = Z̄: N×M
-COLOUR = {"X": "#2f6ea8", "Y": "#08a684", "G": "#f0a030"}
+N, K, M = 4, 3, 2  # Z = X @ Y with X: N×K, Y: K×M, so Z̄: N×M
+COLOUR = {"X": "#2f6ea8", "Y": "#08a684", "Z": "#f0a030"}
 # Each row of the picture: (label, rows, cols, colour key) for result = left @ right.
 ROWS = [
-    [("X̄", N, K, "X"), ("G", N, M, "G"), ("Yᵀ", M, K, "Y")],
-    [("Ȳ", K, M, "Y"), ("Xᵀ", K, N, "X"), ("G", N, M, "G")],
+    [("X̄", N, K, "X"), ("Z̄", N, M, "Z"), ("Yᵀ", M, K, "Y")],
+    [("Ȳ", K, M, "Y"), ("Xᵀ", K, N, "X"), ("Z̄", N, M, "Z")],
 ]
 
 
