@@ -87,9 +87,9 @@ class Function:
     jvp(ctx, *tangents) -> tangent for forward mode.
     """
 
-    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "number", "out_shape", "out_dtype", "out_id",
-                 "__dict__")
-    hooks: tuple[Callable[[Function, Any], None], ...] = ()  # hook(node, its complete gradient), before its VJP
+    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "hooks", "number", "out_shape", "out_dtype",
+                 "out_id", "__dict__")
+    hooks: tuple[Callable[[Function, Any], None], ...]  # hook(node, its complete gradient), before its VJP
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(ctx).__name__} defines no forward")
@@ -120,6 +120,7 @@ def _unwrap(ctx: Function, inputs: tuple[Any, ...]) -> list[np.ndarray]:
     """The inputs' arrays, all of one dtype; which need a gradient, and the node or leaf behind each."""
     enabled = _grad_mode.enabled
     arrays, needs, parents = [], [], []
+    ctx.hooks = ()
     dtype = None
     for x in inputs:
         if not isinstance(x, Tensor) or (d := (a := x.data).dtype) is not dtype and dtype is not None and d != dtype:
@@ -136,8 +137,7 @@ def _unwrap(ctx: Function, inputs: tuple[Any, ...]) -> list[np.ndarray]:
 
 def _leaf(ctx: Function, x: Tensor) -> Tensor:
     """x, a leaf: ctx's backward computes its gradient, and first frees its released .grad (a hook)."""
-    if _free_released_grads not in ctx.hooks:
-        ctx.hooks = (*ctx.hooks, _free_released_grads)
+    ctx.hooks = _LEAF_HOOKS  # hooks of other kinds are added after forward
     return x
 
 
@@ -260,6 +260,9 @@ def _free_released_grads(node: Function, grad: Any) -> None:
             p.free_released_grad()
 
 
+_LEAF_HOOKS = (_free_released_grads,)
+
+
 def _recorded_backward(node: Function, grad: Any) -> Any:
     """Run node's backward on Tensors, recording it: its saved inputs and output rejoin the graph."""
     saved = node.saved_tensors
@@ -309,14 +312,14 @@ def _fit(grad: Any, x: Vertex, node: Function) -> Any:
 def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -> Any:
     """Sum `grad` over the axes that broadcasting added to or stretched in `shape` (an array, even for shape ())."""
     lead = grad.ndim - len(shape)
+    if shape and lead > 0 and grad.shape[lead:] == shape:  # the common case, a bias: only leading axes were added
+        return np.add.reduce(grad, axis=tuple(range(lead)))  # ndarray.sum's Python wrapper costs a microsecond
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
         i = next(i for i, p in enumerate(node.parents) if p is x)
         raise ValueError(
             f"{type(node).__name__}.backward returned a gradient of shape {grad.shape} for input {i} of shape {shape}"
         )
     stretched = tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)
-    if shape and not stretched:  # the common case, a bias: only leading axes were added
-        return np.add.reduce(grad, axis=tuple(range(lead)))  # ndarray.sum's Python wrapper costs a microsecond
     return np.add.reduce(grad, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
 
