@@ -15,7 +15,9 @@ Workloads (issue 5):
 "floor" is not a library but a yardstick for B and C (bench/floor.py): PyTorch's Function interface
 in plain Python and nothing else, so its time above NumPy by hand is what the interface costs.
 A layer is the library's own fused layer where it has one, as its nn.Linear runs it (autodiff's
-F.linear, torch's addmm); the others compute h @ W + b.
+F.linear, torch's addmm); the others compute h @ W + b. "autodiff x@W+b" writes autodiff's layer as
+h @ W + b, the way a user may; "autodiff.compile" runs the same loss through autodiff.compile (issue 14):
+the first call traces, every sample replays the generated step.
 Every time is this process's CPU time (time.process_time: other processes on a shared machine do
 not count), the median of samples taken round-robin across the libraries so that what load remains
 hits them all alike; the garbage collector stays on. × NumPy is the median, over the rounds, of each
@@ -56,8 +58,10 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 NUMPY_BLAS = threadpool_info()  # before any peer loads its own BLAS or OpenMP
 
 HERE = Path(__file__).resolve().parent
-LIBS = ["numpy", "autodiff", "floor", "torch", "mygrad", "autograd", "jax", "jax.jit", "micrograd"]
-PACKAGE = {"jax.jit": "jax"}  # the module to import, where it is not the library's name
+LIBS = ["numpy", "autodiff", "autodiff x@W+b", "autodiff.compile", "autodiff.compile x@W+b", "floor", "torch", "mygrad",
+        "autograd", "jax", "jax.jit", "micrograd"]
+PACKAGE = {"jax.jit": "jax", "autodiff x@W+b": "autodiff", "autodiff.compile": "autodiff",
+           "autodiff.compile x@W+b": "autodiff"}  # the module to import, where it is not the library's name
 DEPTH = {"numpy": 1_000_000, "autodiff": 1_000_000, "floor": 1_000_000, "torch": 1_000_000,
          "jax": 10_000, "micrograd": 10_000}  # others: 100,000
 Grads = list[np.ndarray]
@@ -194,24 +198,66 @@ class Autodiff(Lib):
         X, y = self.tensor(d["X"]), self.tensor(d["y"])
         activation = F.tanh if act == "tanh" else F.relu
 
+        def loss_of(X: Any, y: Any) -> Any:
+            out = _layers(X, params, activation, self.linear)
+            return F.cross_entropy(out, y) if loss == "ce" else F.mse_loss(out, y)
+
+        run = self.run(loss_of)
+
         def step() -> list[Any]:
             for p in params:
                 p.grad = None
-            out = _layers(X, params, activation, self.linear)
-            (F.cross_entropy(out, y) if loss == "ce" else F.mse_loss(out, y)).backward()
+            run(X, y)
             return [p.grad for p in params]
 
         return step
 
     def chain(self, d: dict[str, Any]) -> Callable[[], Any]:
         x, w, b = self.tensor(d["x"], requires_grad=True), self.tensor(d["w"]), self.tensor(d["b"])
+        run = self.run(lambda x, w, b: _chain(x, w, b, d["cycles"], self.F.relu))
 
         def step() -> list[Any]:
             x.grad = None
-            _chain(x, w, b, d["cycles"], self.F.relu).backward()
+            run(x, w, b)
             return [x.grad]
 
         return step
+
+    def run(self, loss: Callable[..., Any]) -> Callable[..., Any]:
+        """How a step runs its loss: eagerly, forward then backward (Compiled: autodiff.compile)."""
+        return lambda *args: loss(*args).backward()
+
+
+class AutodiffMatmul(Autodiff):
+    """The layer as a user may write it, h @ W + b: two nodes (MatMul, Add) instead of F.linear's Affine."""
+
+    name = "autodiff x@W+b"
+    workloads = "AD"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = _affine
+
+
+class Compiled(Autodiff):
+    """autodiff.compile(loss): the first call traces, every later one replays straight-line NumPy."""
+
+    name = "autodiff.compile"
+    workloads = "ABD"
+
+    def run(self, loss: Callable[..., Any]) -> Callable[..., Any]:
+        import autodiff
+
+        return autodiff.compile(loss)
+
+
+class CompiledMatmul(Compiled):
+    name = "autodiff.compile x@W+b"
+    workloads = "AD"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = _affine
 
 
 class Torch(Autodiff):
@@ -406,7 +452,8 @@ class Micrograd(Lib):
 
 
 LIB_CLASSES: dict[str, type[Lib]] = {
-    c.name: c for c in (NumpyByHand, Autodiff, Floor, Torch, MyGrad, HipsAutograd, Jax, JaxJit, Micrograd)
+    c.name: c for c in (NumpyByHand, Autodiff, AutodiffMatmul, Compiled, CompiledMatmul, Floor, Torch, MyGrad, HipsAutograd,
+                        Jax, JaxJit, Micrograd)
 }
 
 
@@ -438,6 +485,12 @@ def timed_round_robin(steps: dict[str, Callable[[], Any]], rounds: int, sample_t
     return samples
 
 
+def checked(step: Callable[[], Any]) -> Any:
+    """The gradients of a step's second call: a compiled step's first call traces, the second replays."""
+    step()
+    return step()
+
+
 def run_workload(label: str, libs: dict[str, Lib], build: Callable[[Lib], Callable[[], Any]], rounds: int,
                  sample_time: float, tol: float, per: int = 1) -> list[dict[str, Any]]:
     """Check every library's gradients against NumPy by hand, then time them all round-robin."""
@@ -449,7 +502,7 @@ def run_workload(label: str, libs: dict[str, Lib], build: Callable[[Lib], Callab
         row = rows[name] = {"workload": label, "lib": name}
         try:
             step = build(lib)
-            diff, rel = max_diff(lib.to_numpy(step()), ref)
+            diff, rel = max_diff(lib.to_numpy(checked(step)), ref)
         except (NotImplementedError, RecursionError) as err:
             row["note"] = f"{type(err).__name__}: {err}"[:120]
             continue
@@ -504,7 +557,7 @@ def run_fresh(label: str, libs: dict[str, Lib], dtype: type, rounds: int, steps:
             continue
         row = rows[name] = {"workload": label, "lib": name}
         try:
-            diff, rel = max_diff(lib.to_numpy(lib.mlp(d, "tanh", "ce")()), ref)
+            diff, rel = max_diff(lib.to_numpy(checked(lib.mlp(d, "tanh", "ce"))), ref)
         except NotImplementedError as err:
             row["note"] = f"NotImplementedError: {err}"[:120]
             continue
@@ -677,14 +730,14 @@ def main() -> None:
                           5 if quick else A_STEPS, tol)
     n_ops = 1000 if not quick else 99
     rows += run_workload("B", libs, lambda lib: lib.chain(chain_data(n_ops)), rounds, sample, 1e-9, per=n_ops)
-    rows += run_depth(list(libs), quick)
+    rows += run_depth([name for name, lib in libs.items() if "C" in lib.workloads], quick)
     d_small = mlp_data([2, 16, 16, 1], 100, np.float64, "mse")
     rows += run_workload("D", libs, lambda lib: lib.mlp(d_small, "relu", "mse"), rounds, sample, 1e-9)
 
     result = {"quick": quick, "environment": env, "rows": rows, "goals": goals(rows)}
     text = table(rows)
     goal_lines = "\n".join(goal_line(g) for g in result["goals"])
-    print("\n" + text + "\n\nautodiff against the goals of issue 5:\n" + goal_lines)
+    print("\n" + text + "\n\nThe goals of issues 5 and 14:\n" + goal_lines)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     (args.out / "results.md").write_text(markdown(env, text, goal_lines))

@@ -1,4 +1,4 @@
-"""The benchmark's record as text: its full table, the goals of issue 5, and the README's summary.
+"""The benchmark's record as text: its full table, the goals of issues 5 and 14, and the README's summary.
 
 bench/bench.py measures and calls these; tools/bench_table.py writes the summary into README.md
 from bench/results.json (and its test checks it), so the README cannot drift from the results.
@@ -6,11 +6,35 @@ from bench/results.json (and its test checks it), so the README cannot drift fro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-GOALS = {"A f64": 1.05, "A f32": 1.05, "B": 2.5, "C": 0.8, "D": 1.8}
-WORKLOADS = list(GOALS)
+WORKLOADS = ["A f64", "A f32", "B", "C", "D"]
 Row = dict[str, Any]
+
+
+class Goal(NamedTuple):
+    """One goal: `lib`'s `measure` on `workload` is at most `limit` (per_torch: its µs/op over PyTorch's)."""
+
+    issue: int
+    lib: str
+    workload: str
+    measure: str  # a key of the row: ratio, us_per_op, kb_per_op, faults_per_step; or per_torch
+    limit: float
+
+
+UNIT = {"ratio": "× NumPy", "us_per_op": "µs/op", "kb_per_op": "KB/op", "faults_per_step": "page faults/step",
+        "per_torch": "× PyTorch per op"}
+COMPILED = ("autodiff.compile", "autodiff.compile x@W+b")
+GOALS = [
+    Goal(5, "autodiff", "A f64", "ratio", 1.05), Goal(5, "autodiff", "A f32", "ratio", 1.05),
+    Goal(5, "autodiff", "B", "us_per_op", 2.5), Goal(5, "autodiff", "C", "kb_per_op", 0.8),
+    Goal(5, "autodiff", "D", "ratio", 1.8),
+    Goal(14, "autodiff", "A f64", "faults_per_step", 10), Goal(14, "autodiff", "A f32", "faults_per_step", 10),
+    Goal(14, "autodiff", "B", "per_torch", 0.8),
+    *(Goal(14, lib, w, "ratio", 1.03) for lib in COMPILED for w in ("A f64", "A f32")),
+    Goal(14, "autodiff.compile", "B", "ratio", 1.5),
+    *(Goal(14, lib, "D", "ratio", 1.25) for lib in COMPILED),
+]
 
 
 def fmt_row(r: Row) -> list[str]:
@@ -34,30 +58,30 @@ def table(rows: list[Row]) -> str:
 
 
 def goals(rows: list[Row]) -> list[Row]:
-    """autodiff against each of issue 5's goals."""
-    ours = {r["workload"]: r for r in rows if r["lib"] == "autodiff"}
-    torch_c = next((r for r in rows if r["workload"] == "C" and r["lib"] == "torch" and "us_per_op" in r), None)
-    floor_b = next((r for r in rows if r["workload"] == "B" and r["lib"] == "floor" and "us_per_op" in r), None)
+    """Each goal of issues 5 and 14 against this run's rows; a goal whose rows were not measured has value None."""
+    cells = {(r["workload"], r["lib"]): r for r in rows if "seconds" in r}
     out = []
-    for key, limit in GOALS.items():
-        r = ours.get(key, {})
-        value = r.get("us_per_op") if key == "B" else r.get("kb_per_op") if key == "C" else r.get("ratio")
-        unit = "µs/op" if key == "B" else "KB/op" if key == "C" else "× NumPy"
-        ok = value is not None and value <= limit
-        goal = {"goal": key, "limit": limit, "unit": unit, "value": value, "met": ok}
-        if key == "C" and value is not None and torch_c:  # and no slower than PyTorch per op
-            goal.update(us_per_op=r["us_per_op"], torch_us_per_op=torch_c["us_per_op"])
-            goal["met"] = ok and r["us_per_op"] <= torch_c["us_per_op"]
-        if key == "B" and floor_b:  # what PyTorch's Function interface alone costs, in the same run
-            goal["floor_us_per_op"] = floor_b["us_per_op"]
+    for g in GOALS:
+        r, torch = cells.get((g.workload, g.lib)), cells.get((g.workload, "torch"))
+        if g.measure == "per_torch":
+            value = r["us_per_op"] / torch["us_per_op"] if r and torch else None
+        else:
+            value = r.get(g.measure) if r else None
+        goal = {**g._asdict(), "unit": UNIT[g.measure], "value": value, "met": value is not None and value <= g.limit}
+        if g.workload == "C" and value is not None and torch:  # and no slower than PyTorch per op
+            goal.update(us_per_op=r["us_per_op"], torch_us_per_op=torch["us_per_op"])
+            goal["met"] = goal["met"] and r["us_per_op"] <= torch["us_per_op"]
+        if g.measure == "us_per_op" and ("B", "floor") in cells:  # what the Function interface alone costs
+            goal["floor_us_per_op"] = cells["B", "floor"]["us_per_op"]
         out.append(goal)
     return out
 
 
 def goal_line(g: Row) -> str:
+    name = f"issue {g['issue']}, {g['lib']}, {g['workload']}"
     if g["value"] is None:
-        return f"- {g['goal']}: not measured (goal ≤ {g['limit']} {g['unit']})"
-    line = f"- {g['goal']}: {g['value']:.3f} {g['unit']} (goal ≤ {g['limit']})"
+        return f"- {name}: not measured (goal ≤ {g['limit']} {g['unit']})"
+    line = f"- {name}: {g['value']:.3f} {g['unit']} (goal ≤ {g['limit']})"
     if "torch_us_per_op" in g:
         line += f", {g['us_per_op']:.2f} µs/op (goal ≤ PyTorch's {g['torch_us_per_op']:.2f})"
     if "floor_us_per_op" in g:
@@ -65,14 +89,12 @@ def goal_line(g: Row) -> str:
     return f"{line}: {'met' if g['met'] else 'NOT met'}"
 
 
-
-
 def markdown(env: dict[str, Any], text: str, goal_lines: str) -> str:
     return (f"# Benchmark results\n\nWritten by `python bench/bench.py`. {setting(env)}\n"
             f"Times are medians of CPU time; × NumPy is the median of per-round ratios to the same computation "
             f"written by hand in NumPy, in the same run, and \"middle half\" their quartiles (C: ratio of medians "
             f"of three runs).\n\n"
-            f"{text}\n\nautodiff against the goals of issue 5:\n\n{goal_lines}\n")
+            f"{text}\n\nThe goals of issues 5 and 14:\n\n{goal_lines}\n")
 
 
 def setting(env: dict[str, Any]) -> str:
@@ -111,4 +133,4 @@ def readme_block(result: dict[str, Any]) -> str:
     """What README.md shows between its bench markers, from bench/results.json."""
     goal_lines = "\n".join(goal_line(g) for g in result["goals"])
     return (f"{summary(result['rows'])}\n\nThe latest run: {setting(result['environment'])}\n\n"
-            f"autodiff against the goals of the benchmark issue, in this run:\n\n{goal_lines}")
+            f"The goals of the benchmark issues (5: the engine; 14: page faults, `autodiff.compile`), in this run:\n\n{goal_lines}")

@@ -25,12 +25,13 @@ PANELS = {  # workload in results.json: its title on the chart
 }
 LIBRARIES = {  # library in results.json: its row's label and colour, top to bottom
     "autodiff": ("autodiff", "#f0a030"),
+    "autodiff.compile": ("autodiff.compile", "#f0a030"),
     "torch": ("PyTorch", "#4c8ee8"),
     "autograd": ("HIPS autograd", "#4c8ee8"),
     "mygrad": ("MyGrad", "#4c8ee8"),
     "jax.jit": ("JAX, jit", "#08a684"),
 }
-OURS = "autodiff"  # its labels are bold
+OURS = ("autodiff", "autodiff.compile")  # their labels are bold
 SHOWN_WIDTH = 1150  # px: the slide shows this picture `![w:1150]`
 FIGSIZE = (12.0, 4.8)  # inches
 PX = {"title": 20, "row": 20, "value": 18, "axis": 18, "tick": 16, "caption": 16}  # font sizes at slide size
@@ -78,7 +79,7 @@ def main(outdir: Path) -> None:
     ticks = [10.0**k for k in range(-3, 4) if low <= 10.0**k <= high]
     for ax, panel in zip(axes, panels):
         for y, bar in enumerate(panel["bars"]):
-            weight = "bold" if bar["lib"] == OURS else "normal"
+            weight = "bold" if bar["lib"] in OURS else "normal"
             if "ratio" not in bar:
                 ax.text(1.15, y, bar["note"], va="center", fontsize=size["value"], color="#9a9aa0", style="italic")
                 continue
@@ -97,7 +98,7 @@ def main(outdir: Path) -> None:
         ax.set_axisbelow(True)
     axes[0].set_yticks(range(len(panels[0]["bars"])), [LIBRARIES[b["lib"]][0] for b in panels[0]["bars"]], fontsize=size["row"])
     for label, bar in zip(axes[0].get_yticklabels(), panels[0]["bars"]):
-        label.set_fontweight("bold" if bar["lib"] == OURS else "normal")
+        label.set_fontweight("bold" if bar["lib"] in OURS else "normal")
     axes[0].invert_yaxis()
     line = 1.5 / (SHOWN_WIDTH * FIGSIZE[1] / FIGSIZE[0])  # a line of 1 px type, as a fraction of the height
     fig.text(0.5, 0.0, data["caption"], ha="center", va="bottom", fontsize=size["caption"], color="#9a9aa0")
