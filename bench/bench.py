@@ -251,13 +251,11 @@ class Compiled(Autodiff):
         return autodiff.compile(loss)
 
 
-class CompiledMatmul(Compiled):
+class CompiledMatmul(Compiled, AutodiffMatmul):
+    """autodiff.compile over the layer written h @ W + b."""
+
     name = "autodiff.compile x@W+b"
     workloads = "AD"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.linear = _affine
 
 
 class Torch(Autodiff):
