@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -24,3 +26,12 @@ def test_readme_block_runs(block, capsys: pytest.CaptureFixture[str]) -> None:
     for line in block.body.splitlines():  # a `print(...)  # value` comment says what it prints
         if line.startswith("print(") and "  # " in line:
             assert line.split("  # ", 1)[1] in printed, f"{block.where}: {line!r} printed {printed!r}"
+
+
+def test_the_checkpointing_figure_is_the_measured_one() -> None:
+    """The README quotes checkpointing's saving: it must be what tools/pictures/checkpointing.py measured."""
+    measured = json.loads((ROOT / "images" / "checkpointing.json").read_text())
+    plain, eight = measured["no_checkpoint"][0], measured["segments"]["8"][0]
+    quoted = re.search(r"layers in 8 segments peak at (\d+) % of the memory", (ROOT / "README.md").read_text())
+    assert quoted, "README.md no longer quotes the checkpointing figure: update this test"
+    assert int(quoted.group(1)) == round(100 * eight / plain), f"images/checkpointing.json says {eight / plain:.0%}"
