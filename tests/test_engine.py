@@ -3,9 +3,7 @@ PyTorch's accumulation and retain semantics, dtypes kept, and no work for inputs
 
 from __future__ import annotations
 
-import gc
 import weakref
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -14,16 +12,6 @@ import autodiff.functional as F
 from autodiff import Function, Tensor, matmul, no_grad
 from autodiff.ops import REGISTRY, Add, Div, MatMul, Maximum, Minimum, Mul, Pow, Where
 
-
-@pytest.fixture
-def no_gc() -> Iterator[None]:
-    """Only reference counting frees memory inside the test."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def count_backward_calls(monkeypatch: pytest.MonkeyPatch, op: type[Function]) -> list[int]:

@@ -6,10 +6,8 @@ garbage collector off (only reference counting frees memory here), and the graph
 
 from __future__ import annotations
 
-import gc
 import tracemalloc
 import weakref
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -17,15 +15,6 @@ import pytest
 import autodiff.functional as F
 from autodiff import Tensor, nn, optim, viz
 
-
-@pytest.fixture
-def no_gc() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def model_and_data() -> tuple[nn.MLP, np.ndarray, np.ndarray]:
