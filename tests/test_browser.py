@@ -19,6 +19,11 @@ the slide's own SVG scale is 1 (measurements are divided by it anyway).
   LABEL_PX at slide size: its size in the SVG opened on its own (font-size times its transform)
   times the picture's rendered width over its width there. A label's size is its largest font:
   matplotlib sets exponents such as 10⁻⁷ at 70 % by design.
+- The repository's address (the theme's --repo-url, drawn by `.repo-url::after`) shows on the
+  first and the last slide, legible.
+- Builds (slides/theme/autodiff.css, `.builds`): in the presenter's deck (Marp's bespoke template)
+  each click shows the next frame and hides the one before; without the presenter's script (the
+  PDF, the bare template) only the last frame shows. Checked on a fixture talk.
 - Notebook-only slides are not presented, so they are not rendered here (tests/test_deck.py still
   checks their images exist).
 
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -178,6 +184,20 @@ LABELS_JS = """() => ({
 })"""
 
 
+# Each .repo-url on a slide: the text its ::after draws, and that text's effective size.
+REPO_JS = SLIDES_JS + """
+() => slides().flatMap((s, i) => [...s.querySelectorAll('.repo-url')].map(el => {
+  let b = el; while (getComputedStyle(b).display === 'inline' && b.parentElement) b = b.parentElement;
+  const after = getComputedStyle(el, '::after'), k = b.getBoundingClientRect().width / b.offsetWidth;
+  return {slide: i + 1, content: after.content, px: parseFloat(after.fontSize) * k / slideScale(s),
+          width: el.getBoundingClientRect().width};
+}))"""
+
+# Which frames of each `.builds` are visible: the first frame's <div> is 0, the list's items 1, 2, ...
+BUILDS_JS = """() => [...document.querySelectorAll('.builds')].map(b =>
+  [...b.querySelectorAll(':scope > div, :scope > ul > li')].map(el => getComputedStyle(el).visibility === 'visible'))"""
+
+
 def unavailable(reason: str) -> None:
     """Skip, or fail where the browser check is required (CI)."""
     if os.environ.get("AUTODIFF_REQUIRE_BROWSER") == "1":
@@ -323,6 +343,16 @@ def test_chart_labels_are_legible_from_the_back_row(rendered, page) -> None:
     assert not found, "\n".join(found)
 
 
+def test_the_repository_address_shows_on_the_first_and_last_slide(rendered, page) -> None:
+    _, talk_, _ = rendered
+    url = re.search(r'--repo-url:\s*("[^"]*")', (SLIDES / "theme" / "autodiff.css").read_text(encoding="utf-8")).group(1)
+    shown = page.evaluate(REPO_JS)
+    assert sorted({s["slide"] for s in shown}) == [1, len(talk_)], f"the address shows on slides {shown}"
+    for s in shown:
+        assert s["content"] == url and s["width"] > 0, f"{where(talk_, s['slide'])}: shows {s['content']}, not {url}"
+        assert s["px"] >= TEXT_PX - 0.05, f"{where(talk_, s['slide'])}: the address is {s['px']:.1f} px"
+
+
 # The measurements themselves, on a fixture talk with known answers --------------------------
 
 CHART = ('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100" viewBox="0 0 200 50">'
@@ -397,6 +427,49 @@ def test_chart_labels_are_measured_at_the_size_the_slide_shows_them(fixture_talk
     page, talk_ = fixture_talk
     assert small_labels(page, talk_) == [
         "00-intro.md, slide 4 of the talk ('Charts'): chart.svg shown 200 px wide has 1 labels under 16 px: 'tick2' 10.0 px"]
+
+
+BUILD_SLIDE = """## Steps
+
+<div class="builds">
+<div>
+
+Frame zero
+
+</div>
+
+* Frame one
+* Frame two
+
+</div>
+
+<!-- A note. -->
+"""
+
+
+def test_builds_step_one_frame_a_click_and_print_the_last(context, tmp_path: Path) -> None:
+    (tmp_path / "slides").mkdir()
+    front = (SLIDES / "00-intro.md").read_text(encoding="utf-8").split("\n---\n", 1)[0] + "\n---\n\n"
+    (tmp_path / "slides" / "00-intro.md").write_text(front + BUILD_SLIDE, encoding="utf-8")
+    source = talk.write(tmp_path / "talk.md", tmp_path / "slides")
+    for template in ("bespoke", "bare"):
+        done = subprocess.run([str(ROOT / "node_modules/.bin/marp"), "--template", template, str(source),
+                               "-o", str(tmp_path / f"{template}.html")], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    page = context.new_page()
+    try:
+        page.goto((tmp_path / "bare.html").as_uri(), wait_until="load")
+        assert page.evaluate(BUILDS_JS) == [[False, False, True]]  # the PDF's view: the finished picture
+        page.goto((tmp_path / "bespoke.html").as_uri() + "#1", wait_until="load")
+        page.wait_for_function("document.querySelector('[data-bespoke-marp-fragment]')")
+        seen = []
+        for _ in range(3):
+            seen.append(page.evaluate(BUILDS_JS)[0])
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(200)
+        assert seen == [[True, False, False], [False, True, False], [False, False, True]]
+    finally:
+        page.close()
 
 
 def test_every_emoji_has_a_font() -> None:

@@ -1,16 +1,26 @@
 """The presented talk (every deck's slides but the notebook-only ones, as tools/talk.py assembles
-build/talk.md) fits a 45-minute slot, and the README's timing table is what the decks say now.
+build/talk.md) fits its slot at a speaker's real pace, a stranger can deliver it, and the README's
+timing table is what the decks say now.
 
-Limits: at most MAX_SLIDES presented slides and MAX_WORDS words of speaker notes; each presented
-slide's note at most MAX_NOTE_WORDS words; every presented content slide has a note; no code block
-over MAX_CODE_LINES lines. Each failure names the section file, the slide (its number in the talk
-and its title) and the figure; the totals are broken down per section.
+Limits: at most MAX_SLIDES presented slides and MAX_MINUTES minutes by tools/timing.py's model (its
+words a minute of speaker notes, plus its seconds for each live-code slide), which leaves about five
+minutes of a 45-minute slot for questions at a real speaker's pace; each presented slide's note at
+most MAX_NOTE_WORDS words; every presented content slide has a note; no code block over
+MAX_CODE_LINES lines. Each failure names the section file, the slide (its number in the talk and its
+title) and the figure; the totals are broken down per section. Text and code sizes are measured in
+the browser (tests/test_browser.py).
+
+Delivery: a note's stage directions (point at, click, switch to, ...) sit on lines of their own that
+start with "→", so nobody reads them aloud; the repository's address is set in one place, the theme,
+and shown on the first and the last slide; a live-demo slide that names a notebook's cell names the
+cell that runs the slide's code.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -19,21 +29,32 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import talk  # noqa: E402
 import timing  # noqa: E402
-from deck import NOTEBOOK_ONLY, slides  # noqa: E402
+from deck import NOTEBOOK_ONLY, NOTEBOOKS, ROOT, SLIDES, slides  # noqa: E402
 from talk import Presented, presented  # noqa: E402
 
-MAX_SLIDES = 45
-MAX_WORDS = 5500
+MAX_SLIDES = 40
+MAX_MINUTES = 40.0
 MAX_NOTE_WORDS = 130
 MAX_CODE_LINES = 14
 HOW = f"cut, or move the slide to the notebook with `<!-- _class: invert {NOTEBOOK_ONLY} -->`"
+THEME = SLIDES / "theme" / "autodiff.css"
+REPO_URL = re.compile(r'--repo-url:\s*"([^"]*)"')
+# A stage direction: what the speaker does, not says. Written on a line of its own that starts with "→".
+STAGE = re.compile(r"(?:^|[.!?:;]\s+)(Point (?:at|to)|Click|Switch (?:to|back)|Scroll|Press|Read out|Run it)\b")
+DEMO_CELL = re.compile(r"`notebooks/([\w-]+\.ipynb)`.*?cell \[(\d+)\]")
 
 
-def per_section(talk_: list[Presented], count) -> str:
+def per_section(talk_: list[Presented], count, fmt: str = ",") -> str:
     totals: Counter[str] = Counter()
     for p in talk_:
         totals[p.slide.deck.name] += count(p)
-    return ", ".join(f"{name} {n:,}" for name, n in totals.items())
+    return ", ".join(f"{name} {n:{fmt}}" for name, n in totals.items())
+
+
+def minutes(p: Presented) -> float:
+    """What one slide costs in the timing model (tools/timing.py)."""
+    return (p.slide.note_words / timing.WORDS_PER_MINUTE
+            + timing.is_live_code(p.slide) * timing.LIVE_CODE_SECONDS / 60)
 
 
 def too_many_slides(talk_: list[Presented]) -> list[str]:
@@ -43,12 +64,13 @@ def too_many_slides(talk_: list[Presented]) -> list[str]:
             f"(per section: {per_section(talk_, lambda p: 1)}); {HOW}"]
 
 
-def too_many_words(talk_: list[Presented]) -> list[str]:
-    words = sum(p.slide.note_words for p in talk_)
-    if words <= MAX_WORDS:
+def too_long(talk_: list[Presented]) -> list[str]:
+    total = sum(minutes(p) for p in talk_)
+    if total <= MAX_MINUTES:
         return []
-    return [f"the talk's speaker notes have {words:,} words, {words - MAX_WORDS:,} over {MAX_WORDS:,} "
-            f"(per section: {per_section(talk_, lambda p: p.slide.note_words)}); shorten notes or {HOW}"]
+    return [f"the talk takes {total:.1f} minutes by tools/timing.py ({timing.WORDS_PER_MINUTE} words of notes a "
+            f"minute, {timing.LIVE_CODE_SECONDS} s per live-code slide), {total - MAX_MINUTES:.1f} over "
+            f"{MAX_MINUTES:.1f} (per section: {per_section(talk_, minutes, '.1f')}); shorten notes or {HOW}"]
 
 
 def long_notes(talk_: list[Presented]) -> list[str]:
@@ -67,7 +89,15 @@ def long_code(talk_: list[Presented]) -> list[str]:
             for p in talk_ for f in p.slide.fences if f.body.count("\n") + 1 > MAX_CODE_LINES]
 
 
-LIMITS = [too_many_slides, too_many_words, long_notes, missing_notes, long_code]
+def stage_directions_read_aloud(talk_: list[Presented]) -> list[str]:
+    """A stage direction inside a spoken line: the speaker would read it out."""
+    return [f"{p.where}: a stage direction in a spoken line, {line.strip()[:70]!r}: put it on a line of its own "
+            f"starting with \"→ \""
+            for p in talk_ for note in p.slide.notes for line in note.splitlines()
+            if not line.lstrip().startswith("→") and STAGE.search(line)]
+
+
+LIMITS = [too_many_slides, too_long, long_notes, missing_notes, long_code, stage_directions_read_aloud]
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +114,32 @@ def test_the_talk_is_within_its_limits(limit, the_talk: list[Presented]) -> None
 def test_the_readme_timing_table_is_current() -> None:
     found = timing.problems()
     assert not found, "\n".join(found)
+
+
+def test_the_repository_address_is_set_once_and_shown_on_the_first_and_last_slide(the_talk) -> None:
+    """The presenter fills in one value, in the theme; the title and summary slides show it."""
+    css = THEME.read_text(encoding="utf-8")
+    found = REPO_URL.findall(css)
+    assert len(found) == 1 and found[0], f"{THEME.relative_to(ROOT)}: set --repo-url once, as a quoted string"
+    assert ".repo-url::after" in css and "var(--repo-url)" in css
+    for p in (the_talk[0], the_talk[-1]):
+        assert 'class="repo-url"' in p.slide.prose, f"{p.where}: no <span class=\"repo-url\"></span>"
+    typed = [f"{deck.name}" for deck in SLIDES.glob("*.md") if found[0] in deck.read_text(encoding="utf-8")]
+    assert not typed, f"the address is typed into {typed}: use <span class=\"repo-url\"></span>, set in the theme"
+
+
+def test_a_demo_slide_names_the_cell_that_runs_its_code(the_talk) -> None:
+    """`notebooks/NN-name.ipynb` ... cell [N] on a slide: after Restart and Run All, code cell N is the
+    slide's own code, so the speaker points at the right output."""
+    named = [(p, m) for p in the_talk if (m := DEMO_CELL.search(p.slide.prose))]
+    assert named, "no presented slide says which notebook cell runs the live demo"
+    for p, m in named:
+        notebook = json.loads((NOTEBOOKS / m.group(1)).read_text(encoding="utf-8"))
+        code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+        shown = [f.body for f in p.slide.fences if f.lang == "python"]
+        n = int(m.group(2))
+        assert n <= len(code) and code[n - 1] in shown, (
+            f"{p.where}: says cell [{n}] of {m.group(1)}, but that cell is {code[n - 1][:60] if n <= len(code) else 'missing'!r}")
 
 
 # The assembly and the checkers, on small fixture decks --------------------------------------
@@ -109,35 +165,48 @@ def write_decks(folder: Path, decks: dict[str, list[str]]) -> Path:
 def within_limits(folder: Path) -> Path:
     code = "\n".join(f"x{i} = {i}" for i in range(MAX_CODE_LINES))
     return write_decks(folder, {
-        "00-intro.md": [f"# Title\n\n{note(MAX_NOTE_WORDS)}", f"## Code\n\n```python\n{code}\n```\n\n{note(100)}"],
-        "01-more.md": [f"## Slide {i}\n\n{note(120)}" for i in range(MAX_SLIDES - 2)],
+        "00-intro.md": [f"# Title\n\n{note(MAX_NOTE_WORDS)}",
+                        f"## Code\n\n```python\n{code}\n```\n\n<!--\n→ Point at the code.\nSaid aloud.\n-->"],
+        "01-more.md": [f"## Slide {i}\n\n{note(MAX_NOTE_WORDS)}" for i in range(MAX_SLIDES - 2)],
     })
 
 
 def test_a_talk_within_the_limits_passes(tmp_path: Path) -> None:
     talk_ = presented(within_limits(tmp_path))
-    assert len(talk_) == MAX_SLIDES and sum(p.slide.note_words for p in talk_) <= MAX_WORDS
+    assert len(talk_) == MAX_SLIDES and sum(map(minutes, talk_)) <= MAX_MINUTES
     assert {limit.__name__: limit(talk_) for limit in LIMITS} == {limit.__name__: [] for limit in LIMITS}
 
 
 def test_a_talk_over_the_limits_fails_naming_section_slide_and_figure(tmp_path: Path) -> None:
     code = "\n".join(f"x{i} = {i}" for i in range(MAX_CODE_LINES + 1))
     folder = write_decks(tmp_path, {
-        "00-intro.md": [f"# Title\n\n{note(MAX_NOTE_WORDS + 1)}", f"## Code\n\n```python\n{code}\n```\n\n{note(10)}"],
-        "01-more.md": [f"## Slide {i}\n\n{note(MAX_NOTE_WORDS)}" for i in range(MAX_SLIDES - 2)] + ["## Silent\n"],
+        "00-intro.md": [f"# Title\n\n{note(MAX_NOTE_WORDS + 1)}",
+                        f"## Code\n\n```python\n{code}\n```\n\n<!--\nPoint at the code. Then say it.\n-->"],
+        "01-more.md": [f"## Slide {i}\n\n```python\nx = {i}\n```\n\n{note(MAX_NOTE_WORDS)}"
+                       for i in range(MAX_SLIDES - 2)] + ["## Silent\n"],
     })
     talk_ = presented(folder)
     assert too_many_slides(talk_) == [
-        f"the talk presents 46 slides, 1 over 45 (per section: 00-intro.md 2, 01-more.md 44); {HOW}"]
-    assert too_many_words(talk_) == [
-        f"the talk's speaker notes have 5,731 words, 231 over 5,500 (per section: 00-intro.md 141, "
-        f"01-more.md 5,590); shorten notes or {HOW}"]
+        f"the talk presents 41 slides, 1 over 40 (per section: 00-intro.md 2, 01-more.md 39); {HOW}"]
+    assert too_long(talk_) == [  # (131 + 7 + 38 × 130) words / 135 + 39 live-code slides × 20 s: 50.6 minutes
+        f"the talk takes 50.6 minutes by tools/timing.py (135 words of notes a minute, 20 s per live-code slide), "
+        f"10.6 over 40.0 (per section: 00-intro.md 1.4, 01-more.md 49.3); shorten notes or {HOW}"]
     assert long_notes(talk_) == ["00-intro.md, slide 1 of the talk ('Title'): its note has 131 words, over 130"]
     assert missing_notes(talk_) == [
-        "01-more.md, slide 46 of the talk ('Silent'): no speaker note (an HTML comment in full sentences)"]
+        "01-more.md, slide 41 of the talk ('Silent'): no speaker note (an HTML comment in full sentences)"]
     (found,) = long_code(talk_)
     assert found.startswith("00-intro.md, slide 2 of the talk ('Code'): the ```python block at ")
     assert found.endswith("slides/00-intro.md:22 has 15 lines, over 14")
+    assert stage_directions_read_aloud(talk_) == [
+        "00-intro.md, slide 2 of the talk ('Code'): a stage direction in a spoken line, 'Point at the code. "
+        "Then say it.': put it on a line of its own starting with \"→ \""]
+
+
+def test_the_time_limit_is_the_timing_models(tmp_path: Path) -> None:
+    """too_long counts what tools/timing.py counts: the README's total and the limit agree."""
+    folder = within_limits(tmp_path)
+    total = sum(s.minutes for s in timing.sections(folder))
+    assert sum(map(minutes, presented(folder))) == pytest.approx(total)
 
 
 def test_notebook_only_slides_leave_the_talk_but_not_the_count_of_their_deck(tmp_path: Path) -> None:

@@ -1,12 +1,16 @@
-"""The backward sweep, step by step, on the trace of y = log x₁ + x₁x₂ − tanh x₂ at (2, 5).
+"""The backward sweep on the trace of y = log x₁ + x₁x₂ − tanh x₂ at (2, 5), one frame per step, for the
+speaker to step through (the slide shows the frames as builds: each click shows the next).
 
-autodiff.viz draws the trace once per step: before backward; then each time the engine pops a node
-(highlighted), with the adjoints known so far; then the leaves, written last. The order and every
-adjoint come from the engine itself: a hook on each node records its complete gradient as it pops.
-The frames are one SVG that plays them in turn (SMIL, as browsers play it), starting from the last,
-so a still copy (the PDF) shows the finished sweep.
+Frame 0 is the seed, ȳ = 1. Then one frame per node, in the order the engine pops them: newest first,
+which for a graph that is all ancestors of y is the reverse of the order the trace ran its ops; each
+node pops only after every consumer, which the script checks through the nodes' `parents`. A popped
+node applies its op's transposed Jacobian to its complete adjoint and sends a share to the node or
+leaf behind each input: `autodiff.autograd.grad(v, inputs, grad_outputs=v̄)` computes that share, and
+one `backward()` with `retain_grad` gives each complete adjoint, which the shares must add up to. The
+last frame writes the leaves. Only the package's public API: no engine internals, no hooks.
 
-Run: python tools/pictures/backward_sweep.py <outdir>  ->  backward_sweep.svg and .json
+Run: python tools/pictures/backward_sweep.py <outdir>
+  ->  backward_sweep.svg (the seed), backward_sweep_1.svg ... _6.svg, and backward_sweep.json
 """
 
 import json
@@ -14,68 +18,86 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
+
+import autodiff
 from _trace import X1, X2, number, trace
 from autodiff import Tensor, viz
 
-SECONDS_PER_FRAME = 2.5
 PENDING = "?"
 
 
-def sweep() -> tuple[dict[str, Tensor], list[tuple[str, float]], dict[str, float]]:
-    """The trace's named values, the nodes in the order backward pops them with their adjoints, and the leaves'."""
+def display(value: float) -> str:
+    """Six significant digits, as the trace tables (1.99982), but three below 0.01: the boxes stay narrow."""
+    return number(value) if abs(value) >= 0.01 or value == 0 else f"{value:.3g}".replace("-", "−")
+
+
+def sweep() -> tuple[dict[str, Tensor], dict[str, float], list[dict]]:
+    """The trace's named values, their complete adjoints, and each pop: the node, its adjoint, what it sends to whom."""
     values = trace(Tensor(X1, requires_grad=True), Tensor(X2, requires_grad=True))
-    popped: list[tuple[str, float]] = []
-    for name, v in values.items():
+    for v in values.values():
         if not v.is_leaf:
-            v.grad_fn.hooks = (lambda node, grad, name=name: popped.append((name, float(grad))),)
-    values["y"].backward()
-    leaves = {name: float(v.grad) for name, v in values.items() if v.is_leaf}
-    return values, popped, leaves
+            v.retain_grad()
+    values["y"].backward(retain_graph=True)  # every complete adjoint, in one sweep; the graph kept for the shares
+    adjoints = {name: float(v.grad) for name, v in values.items()}  # read now: retained grads accumulate
+    name_of = {id(v.grad_fn or v): name for name, v in values.items()}
+    nodes = [name for name, v in values.items() if not v.is_leaf]  # in the order the trace ran them
+    pops, done = [], set()
+    for name in reversed(nodes):  # newest first
+        node = values[name].grad_fn
+        inputs = [name_of[id(p)] for p in node.parents]  # the node or leaf behind each input
+        consumers = [c for c in nodes if name in [name_of[id(p)] for p in values[c].grad_fn.parents]]
+        assert set(consumers) <= done, f"{name} would pop before its consumers {consumers}"
+        sends = autodiff.autograd.grad(values[name], [values[i] for i in inputs],
+                                       grad_outputs=np.array(adjoints[name]), retain_graph=True)
+        pops.append({"node": name, "adjoint": adjoints[name], "sends": [[i, float(s.data)] for i, s in zip(inputs, sends)]})
+        done.add(name)
+    for name in values:  # the shares add up to each value's adjoint
+        received = sum(s for pop in pops for i, s in pop["sends"] if i == name)
+        assert name == "y" or np.isclose(received, adjoints[name]), (name, received, adjoints[name])
+    return values, adjoints, pops
 
 
-def frames(values: dict[str, Tensor], popped: list[tuple[str, float]], leaves: dict[str, float]) -> list[viz.Show]:
-    """What each frame shows: nothing yet; each pop in turn; then the leaves' sums."""
-    pending = {name: PENDING for name in values}
-    shown = [viz.Show(pending, shapes=False)]
-    known: dict[str, str] = {}
-    for name, grad in popped:
-        known[name] = number(grad)
-        shown.append(viz.Show({**pending, **known}, highlight=name, shapes=False))
-    shown.append(viz.Show({**pending, **known, **{name: number(g) for name, g in leaves.items()}}, shapes=False))
+def frames(values: dict[str, Tensor], adjoints: dict[str, float], pops: list[dict]) -> list[viz.Show]:
+    """What each frame shows: the seed; after each pop, the shares received so far; then the leaves' sums."""
+    shares: dict[str, list[float]] = {"y": [1.0]}
+    shown = [viz.Show({name: PENDING for name in values} | {"y": "1"}, highlight="y", shapes=False)]
+
+    def labels() -> dict[str, str]:  # what each value has received so far, summed
+        return {name: display(sum(shares[name])) if name in shares else PENDING for name in values}
+
+    for pop in pops:
+        for to, share in pop["sends"]:
+            shares.setdefault(to, []).append(share)
+        shown.append(viz.Show(labels(), highlight=pop["node"], shapes=False))
+    shown.append(viz.Show({name: number(adjoints[name]) for name in values}, shapes=False))  # as the trace tables
     return shown
 
 
 def svg(values: dict[str, Tensor], show: viz.Show) -> str:
     g = viz.draw_graph(values["y"], values, show)
-    g.node_attr.update(fontsize="14", width="1.3")  # legible at slide size; every box as wide as the widest
-    return g.pipe(format="svg").decode()  # label, so the layout stays put from frame to frame
-
-
-def animate(svgs: list[str]) -> str:
-    """One SVG showing frame k during step k of a loop that starts with the last frame (a still copy shows it)."""
-    head = svgs[0][: svgs[0].index("<g id=\"graph0\"")]
-    groups = [re.search(r"<g id=\"graph0\".*</g>", s, re.S).group(0) for s in svgs]
-    order = [len(groups) - 1, *range(len(groups) - 1)]  # the finished sweep first, then from the start
-    total = len(order) * SECONDS_PER_FRAME
-    parts = []
-    for slot, k in enumerate(order):
-        start, end = slot / len(order), (slot + 1) / len(order)
-        values, times = ("1;0", f"0;{end:.4f}") if slot == 0 else ("0;1;0", f"0;{start:.4f};{end:.4f}")
-        body = groups[k].replace('id="graph0"', f'id="frame{k}"', 1)
-        body = body.replace(">", f'><animate attributeName="opacity" values="{values}" keyTimes="{times}" '
-                                  f'dur="{total}s" calcMode="discrete" repeatCount="indefinite"/>', 1)
-        parts.append(body.replace("<g ", f'<g opacity="{1 if slot == 0 else 0}" ', 1))
-    return head + "\n".join(parts) + "\n</svg>\n"
+    g.graph_attr.update(pad="0.3")  # room for the highlighted border at the edges
+    # Legible at slide size. Every box as wide as the widest label its column shows in any frame (the
+    # leaves' sums are the widest), so the layout stays put from frame to frame.
+    g.node_attr.update(fontsize="16", width="1.5")
+    leaf = f'fillcolor="{viz.FILL["leaf"]}"'
+    g.body = [line.replace("shape=box", "shape=box width=2.15") if leaf in line else line for line in g.body]
+    return g.pipe(format="svg").decode()
 
 
 def main(outdir: Path) -> None:
-    values, popped, leaves = sweep()
-    shows = frames(values, popped, leaves)
-    (outdir / "backward_sweep.svg").write_text(animate([svg(values, s) for s in shows]))
+    values, adjoints, pops = sweep()
+    shows = frames(values, adjoints, pops)
+    svgs = [svg(values, show) for show in shows]
+    layout = {tuple(re.findall(r'(?:points|cx|cy|rx|ry|d)="[^"]*"', s)) for s in svgs}
+    assert len(layout) == 1, "the frames' layouts differ: a build would jump from click to click"
+    for k, text in enumerate(svgs):
+        (outdir / f"backward_sweep{'' if k == 0 else f'_{k}'}.svg").write_text(text)
     data = {
-        "f": "y = log(x1) + x1*x2 - tanh(x2)", "at": [X1, X2], "seconds_per_frame": SECONDS_PER_FRAME,
-        "pops": [[name, number(grad)] for name, grad in popped],
-        "leaves": {name: number(grad) for name, grad in leaves.items()},
+        "f": "y = log(x1) + x1*x2 - tanh(x2)", "at": [X1, X2],
+        "pops": [{**pop, "adjoint": number(pop["adjoint"]), "sends": [[i, number(s)] for i, s in pop["sends"]]}
+                 for pop in pops],
+        "frames": [{"highlight": s.highlight, "grads": dict(s.grads)} for s in shows],
     }
     (outdir / "backward_sweep.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 

@@ -1,6 +1,6 @@
 """Expression swell: the size of a symbolic derivative vs the ops autodiff runs (forward + backward), for the logistic map.
 
-l₁ = x, lₙ₊₁ = 4 lₙ (1 - lₙ). Run: python tools/pictures/expression_swell.py <outdir>  ->  expression_swell.svg and .json
+l₀ = x, lₙ₊₁ = 4 lₙ (1 - lₙ): point n is lₙ, after n iterations, as on the slide. Run: python tools/pictures/expression_swell.py <outdir>  ->  expression_swell.svg and .json
 """
 
 import json
@@ -49,14 +49,14 @@ def sizes() -> dict[str, list[int]]:
 
 
 def main(outdir: Path) -> None:
-    data = {"map": "l(n+1) = 4 l(n) (1 - l(n))", **sizes()}
+    data = {"map": "l(0) = x, l(n+1) = 4 l(n) (1 - l(n))", **sizes()}
     (outdir / "expression_swell.json").write_text(json.dumps(data, indent=1) + "\n")
 
     fig, ax = figure("expression_swell", (6.4, 4.8))
     ax.semilogy(data["n"], data["symbolic_derivative_ops"], "o-", color="#a83232", label="symbolic: ops in d/dx")
     ax.semilogy(data["n"], data["autodiff_forward_backward_ops"], "s-", color="#08a684",
                 label="autodiff: ops in forward\n+ backward sweep")
-    ax.set_xlabel("iterations $n$ of the logistic map", fontsize=17)
+    ax.set_xlabel("$l_n$: $n$ iterations of the logistic map", fontsize=17)
     ax.set_ylabel("operations", fontsize=17)
     ax.tick_params(labelsize=18)  # 10³'s exponent is set smaller: 18 keeps it above 16 px
     ax.legend(fontsize=16, framealpha=0.3, loc="upper left")

@@ -16,7 +16,7 @@ START, LR, STEPS = (-4.0, 2.0), 0.17, 20
 
 
 def loss(w: Tensor) -> Tensor:
-    """f(w) = w₀²/2 + 5 w₁²: ten times steeper across than along."""
+    """L(w) = w₀²/2 + 5 w₁²: ten times steeper across than along."""
     return 0.5 * w[0] ** 2 + 5.0 * w[1] ** 2
 
 
@@ -40,7 +40,7 @@ def main(outdir: Path) -> None:
     fig, ax = figure("gradient_descent", (8, 4.5))
     ax.contour(a, b, 0.5 * a**2 + 5 * b**2, levels=np.geomspace(0.05, 30, 12), cmap="viridis", linewidths=1)
     p = np.array(path)
-    ax.plot(p[:, 0], p[:, 1], "o-", color="#f0a030", markersize=4, label=r"$w \leftarrow w - \eta\,\nabla f(w)$")
+    ax.plot(p[:, 0], p[:, 1], "o-", color="#f0a030", markersize=4, label=r"$w \leftarrow w - \eta\,\nabla L(w)$")
     ax.plot(0, 0, "*", color="#08a684", markersize=14, label="minimum")
     ax.set_xlabel("$w_0$", fontsize=17)
     ax.set_ylabel("$w_1$", fontsize=17)

@@ -64,7 +64,7 @@ CASES: dict[str, tuple[str, str, Callable[[Tensor], Tensor], np.ndarray, Callabl
     "transpose": ("transpose X (2×3)", "transpose back", lambda x: x.T, np.zeros((2, 3)),
                   lambda _: matrix(lambda g: g.T, np.zeros((3, 2)))),
     "softmax": ("softmax(x)", "itself: symmetric", lambda x: F.softmax(x), np.array([0.5, 1.0, 0.0, 0.2]), symmetric),
-    "matmul": ("X ↦ X Y (X 2×3, Y 3×2)", "Z̄ ↦ Z̄ Yᵀ", lambda x: x @ Y, np.zeros((2, 3)),
+    "matmul": ("X ↦ XY: I₂ ⊗ Yᵀ", "Z̄ ↦ Z̄Yᵀ: I₂ ⊗ Y", lambda x: x @ Y, np.zeros((2, 3)),
                lambda _: matrix(lambda g: g @ Y.T, np.zeros((2, 2)))),
 }
 # The pictures: file name -> rows of cases, each case a pair of maps, left to right.
@@ -85,6 +85,8 @@ def jacobians() -> dict[str, dict]:
     for name, (what, partner, f, x, transpose) in CASES.items():
         jac = matrix(f, x)
         assert np.allclose(jac.T, transpose(jac)), f"{name}: Jᵀ is not the Jacobian of {partner}"
+        if name == "matmul":  # rows of Z = rows of X times Y: one block Yᵀ per row, block diagonal
+            assert np.allclose(jac, np.kron(np.eye(2), Y.T)), "matmul: J is not I₂ ⊗ Yᵀ"
         data[name] = {"J": what, "J_T": partner, "shape": list(jac.shape), "matrix": np.round(jac, 4).tolist()}
     return data
 

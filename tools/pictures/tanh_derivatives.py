@@ -35,14 +35,17 @@ def main(outdir: Path) -> None:
     ys = curves()
     data = {"x": X[::40].round(2).tolist(), "orders": [y[::40].round(6).tolist() for y in ys]}
     (outdir / "tanh_derivatives.json").write_text(json.dumps(data, indent=1) + "\n")
-    fig, ax = figure("tanh_derivatives", (7, 5))
-    labels = ["tanh x", "1st derivative", "2nd", "3rd", "4th"]
+    fig, ax = figure("tanh_derivatives", (7, 5.4))
+    labels = ["tanh x", "1st", "2nd", "3rd", "4th"]
     for y, colour, label in zip(ys, COLOURS, labels):
         ax.plot(X, y, color=colour, linewidth=2.5, label=label)
     ax.set_xlabel("x", fontsize=20)
     ax.tick_params(labelsize=18)
     ax.set_ylim(-4.5, 4.5)
-    ax.legend(loc="upper left", fontsize=18, framealpha=0.5)
+    # Above the plot, in one row: inside, it hid the curves left of x = -1.
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=5, fontsize=18, frameon=False,
+              handlelength=1.0, columnspacing=0.8, handletextpad=0.4, title="derivatives of tanh, by autodiff.grad",
+              title_fontsize=18)
     save(fig, outdir, "tanh_derivatives")
 
 
