@@ -1,0 +1,26 @@
+"""The exercises' checker: run a learner's answer against the package and say what is wrong.
+
+    check("exp", Exp)     prints "exp: correct. ..." or what is wrong, with a hint (a notebook's check cell)
+    run("exp", Exp)       the same as a Result, for tests
+    parent_nodes(node)    the nodes that made a node's inputs: the graph access of the toposort exercise
+
+harness.py runs a checker and the learner's code; opcheck.py checks an op (a Function subclass); each
+exercise has its checker in a module named like its notebook (ex03a_unbroadcast.py: 03a-unbroadcast).
+"""
+
+from . import (  # noqa: F401  (each registers its checkers)
+    ex01_central_differences,
+    ex02_exp_log,
+    ex03a_unbroadcast,
+    ex03b_mul,
+    ex03c_matmul,
+    ex03d_softmax,
+    ex04_toposort,
+    ex05_dot_product_test,
+    ex06_sgd,
+    ex07_softplus,
+    ex07b_newton,
+)
+from .harness import EXERCISES, Result, Wrong, check, parent_nodes, run
+
+__all__ = ["EXERCISES", "Result", "Wrong", "check", "parent_nodes", "run"]
