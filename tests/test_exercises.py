@@ -200,6 +200,17 @@ MISTAKES = [
     ("02-exp-log", "return grad / x", "return -grad / x", "log: Log.backward on inputs of shape (3,): the gradient of "
      "input 0 has the wrong sign"),
     ("02-exp-log", "return grad / x", "return -grad / x**2", "−1/x² is the derivative of 1/x"),
+    ("02b-dual-numbers", "self.tangent * other.primal + self.primal * other.tangent", "self.tangent * other.tangent",
+     "the product rule. ε² = 0 drops a.tangent·b.tangent"),
+    ("02b-dual-numbers", "        return Dual(other) - self\n", "        return self - Dual(other)\n",
+     "3.0 − a came out as a − 3.0"),
+    ("02b-dual-numbers", "a.tangent * (1 - t * t)", "(1 - t * t)", "you forgot the chain rule: the tangent of tanh(a)"),
+    ("02b-dual-numbers", "    __radd__ = __add__\n", "", "__radd__ for 2 + d"),
+    ("02b-dual-numbers", "    def __add__(self, other):\n        other = other if isinstance(other, Dual) else Dual(other)\n",
+     "    def __add__(self, other):\n", "a plain number is a dual number whose tangent is 0"),
+    ("02b-dual-numbers", DUAL_PARTIALS, DUAL_PARTIALS.replace("1.0 if j == k else 0.0", "1.0"),
+     "you seeded every input with tangent 1 in one sweep"),
+    ("02b-dual-numbers", DUAL_PARTIALS, DUAL_PARTIALS.replace(").tangent ", ") "), "holds Duals: return the numbers"),
     ("03a-unbroadcast", "grad = grad.sum(axis=axis, keepdims=True)", "pass",
      "unbroadcast(grad of shape (2, 3), (1,)) returned shape (3,): did you sum over the broadcast axis?"),
     ("03a-unbroadcast", "grad.sum(axis=axis, keepdims=True)", "grad.sum(axis=axis)",
@@ -251,6 +262,17 @@ MISTAKES = [
      "        g[np.arange(n), ctx.targets] -= 1\n", "        np.exp(log_p, out=log_p)\n"
      "        log_p[np.arange(n), ctx.targets] -= 1\n        g = log_p\n", "called twice on the same node gave a "
      "different gradient"),
+    ("03g-jvp", "return tx / y - x * ty / (y * y)  # the quotient rule", "return tx / y + x * ty / (y * y)",
+     "the sign of ẏ's term"),
+    ("03g-jvp", "return tx / y - x * ty / (y * y)  # the quotient rule", "return tx / y", "only ẋ's term"),
+    ("03g-jvp", "return tx / y - x * ty / (y * y)  # the quotient rule", "return tx / y, -x * ty / (y * y)",
+     "Div.jvp returned a tuple"),
+    ("03g-jvp", "return (np.exp(x - z) * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)  # Σ softmax(x) ẋ",
+     "return (np.exp(x) * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)", "that is Σ eˣ ẋ"),
+    ("03g-jvp", "return (np.exp(x - z) * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)  # Σ softmax(x) ẋ",
+     "return np.exp(x - z) * tx", "has shape (4,), but the output has shape ()"),
+    ("03g-jvp", "return (np.exp(x - z) * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)  # Σ softmax(x) ẋ",
+     "return tx.sum(axis=ctx.axis, keepdims=ctx.keepdims)", "that is Σ ẋ, the tangent of a sum"),
     ("04-toposort", "return order[::-1]", "return order", "your list runs the wrong way: producers first"),
     ("04-toposort", "        elif id(node) not in seen:\n            seen.add(id(node))\n", "        else:\n",
      "one node (Add) appears 2 times"),
@@ -306,6 +328,9 @@ CHEATS = [
      "Exp.backward on inputs of shape (3,) calls the package's Exp.backward: that is the answer, already written"),
     ("02-exp-log", "class Log(Function):", "from autodiff import ops\n\n\nclass Log(ops.Log):",
      "your Log inherits the package's autodiff.ops.elementwise.Log"),
+    ("02b-dual-numbers", DUAL_PARTIALS, "    import numpy as np\n    import autodiff\n"
+     "    return list(autodiff.grad(lambda x: f(*[x[i] for i in range(len(xs))]))(np.array(xs)))\n",
+     "partials calls the package's grad"),
     ("03a-unbroadcast", None, "import numpy as np\nfrom autodiff import Tensor\n\n\ndef unbroadcast(grad, shape):\n"
      "    x = Tensor(np.zeros(shape, grad.dtype), requires_grad=True)\n    (x + np.zeros_like(grad)).backward(grad)\n"
      "    return x.grad\n", "unbroadcast calls the package's Tensor.backward"),
@@ -323,6 +348,8 @@ CHEATS = [
      "        return ops.NLLLoss.backward(ctx, grad)\n", "calls the package's NLLLoss.backward"),
     ("03d-cross-entropy", CE_F, "        import autodiff.functional as F\n        from autodiff import Tensor\n"
      "        log_p = F.log_softmax(Tensor(x)).data\n", "calls the package's log_softmax"),
+    ("03g-jvp", "        return tx / y - x * ty / (y * y)  # the quotient rule\n", "        from autodiff import ops\n"
+     "        return ops.Div.jvp(ctx, tx, ty)\n", "calls the package's Div.jvp"),
     ("04-toposort", None, "from autodiff.testing.graphs import order\n\n\ndef toposort(root):\n    return order(root)\n",
      "toposort calls the checker's order: that is the answer"),
     ("05-dot-product-test", None, "from autodiff.gradcheck import check_vjp\n\n\n"
@@ -471,6 +498,9 @@ VALID = [
     ("02-exp-log", "return grad / x", "return np.divide(grad, x)"),
     ("02-exp-log", "return grad * z", "return np.multiply(grad, z, out=np.empty_like(grad))"),
     ("02-exp-log", "return grad / x", "return grad * x ** -1"),
+    ("02b-dual-numbers", DUAL_PARTIALS, "    out = []\n    for k in range(len(xs)):\n"
+     "        seeded = [Dual(x, 0.0) for x in xs]\n        seeded[k] = Dual(xs[k], 1.0)\n"
+     "        out.append(f(*seeded).tangent)\n    return tuple(out)\n"),
     ("03a-unbroadcast", None, "def unbroadcast(grad, shape):\n    lead = grad.ndim - len(shape)\n"
      "    axes = tuple(range(lead)) + tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)\n"
      "    return grad.sum(axis=axes, keepdims=True).reshape(shape)\n"),
@@ -482,6 +512,7 @@ VALID = [
      "gW = grad[..., :, None] * x[..., None, :] if dW else None"),
     ("03d-cross-entropy", CE_F, "        m = x.max(axis=-1, keepdims=True)\n"
      "        log_p = x - (m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))\n"),
+    ("03g-jvp", "return tx / y - x * ty / (y * y)  # the quotient rule", "z = x / y\n        return (tx - z * ty) / y"),
     ("04-toposort", None, "from autodiff.testing import parent_nodes\n\n\ndef toposort(root):\n"
      "    count, todo, seen = {}, [root.grad_fn], {id(root.grad_fn)}\n    while todo:\n"
      "        for p in parent_nodes(todo.pop()):\n            count[id(p)] = count.get(id(p), 0) + 1\n"

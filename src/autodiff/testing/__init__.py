@@ -12,10 +12,12 @@ holds the graphs of exercises 04 and 04b; each exercise has its checker in a mod
 from . import (  # noqa: F401  (each registers its checkers, in the order of the notebooks)
     ex01_central_differences,
     ex02_exp_log,
+    ex02b_dual_numbers,
     ex03a_unbroadcast,
     ex03b_div,
     ex03c_linear,
     ex03d_cross_entropy,
+    ex03g_jvp,
     ex04_toposort,
     ex05_dot_product_test,
     ex06_sgd,
