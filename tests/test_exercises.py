@@ -262,6 +262,19 @@ MISTAKES = [
      "        g[np.arange(n), ctx.targets] -= 1\n", "        np.exp(log_p, out=log_p)\n"
      "        log_p[np.arange(n), ctx.targets] -= 1\n        g = log_p\n", "called twice on the same node gave a "
      "different gradient"),
+    ("03e-max", MAX_SHARE + "        return share * grad\n", "        hit = x == z\n        return hit * grad\n",
+     "the tied maxima each got all of z̄"),
+    ("03e-max", MAX_SHARE, "        share = np.zeros_like(x)\n        if ctx.axis is None:\n"
+     "            share.flat[x.argmax()] = 1\n        else:\n            np.put_along_axis(share, "
+     "np.expand_dims(x.argmax(axis=ctx.axis), ctx.axis), 1, axis=ctx.axis)\n", "you gave all of z̄ to the first maximum"),
+    ("03e-max", "            z, grad = np.expand_dims(z, ctx.axis), np.expand_dims(grad, ctx.axis)\n",
+     "            z = np.expand_dims(z, ctx.axis)\n", "Put it back, np.expand_dims(grad, ctx.axis)"),
+    ("03e-max", "(x == z).astype(x.dtype)", "(x == z)", "a division of integer or boolean arrays gives float64 too"),
+    ("03f-embedding", EMBED_ADD, "        gW[ctx.index] += grad\n", "gW[index] += grad (or = grad) is buffered"),
+    ("03f-embedding", "        gW = np.zeros(ctx.shape, grad.dtype)\n" + EMBED_ADD + "        return gW\n",
+     "        return grad\n", "returned shape (4, 3) for input 0 of shape (5, 3)"),
+    ("03f-embedding", "        gW = np.zeros(ctx.shape, grad.dtype)\n", "        gW = np.zeros_like(grad)\n",
+     "gW has W's shape, ctx.shape"),
     ("03g-jvp", "return tx / y - x * ty / (y * y)  # the quotient rule", "return tx / y + x * ty / (y * y)",
      "the sign of ẏ's term"),
     ("03g-jvp", "return tx / y - x * ty / (y * y)  # the quotient rule", "return tx / y", "only ẋ's term"),
@@ -348,6 +361,11 @@ CHEATS = [
      "        return ops.NLLLoss.backward(ctx, grad)\n", "calls the package's NLLLoss.backward"),
     ("03d-cross-entropy", CE_F, "        import autodiff.functional as F\n        from autodiff import Tensor\n"
      "        log_p = F.log_softmax(Tensor(x)).data\n", "calls the package's log_softmax"),
+    ("03e-max", "        x, z = ctx.saved_tensors\n", "        from autodiff import ops\n"
+     "        return ops.Max.backward(ctx, grad)\n", "calls the package's Max.backward"),
+    ("03f-embedding", "        gW = np.zeros(ctx.shape, grad.dtype)\n", "        from autodiff import ops\n"
+     "        return ops.ScatterAdd.apply(grad, index=ctx.index, shape=ctx.shape).data\n",
+     "calls the package's ScatterAdd.apply: that is the answer"),
     ("03g-jvp", "        return tx / y - x * ty / (y * y)  # the quotient rule\n", "        from autodiff import ops\n"
      "        return ops.Div.jvp(ctx, tx, ty)\n", "calls the package's Div.jvp"),
     ("04-toposort", None, "from autodiff.testing.graphs import order\n\n\ndef toposort(root):\n    return order(root)\n",
@@ -512,6 +530,9 @@ VALID = [
      "gW = grad[..., :, None] * x[..., None, :] if dW else None"),
     ("03d-cross-entropy", CE_F, "        m = x.max(axis=-1, keepdims=True)\n"
      "        log_p = x - (m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))\n"),
+    ("03e-max", MAX_SHARE + "        return share * grad\n", "        mask = x == z\n"
+     "        return np.where(mask, grad / mask.sum(axis=ctx.axis, keepdims=True), 0).astype(x.dtype)\n"),
+    ("03f-embedding", EMBED_ADD, "        for k in np.ndindex(ctx.index.shape):\n            gW[ctx.index[k]] += grad[k]\n"),
     ("03g-jvp", "return tx / y - x * ty / (y * y)  # the quotient rule", "z = x / y\n        return (tx - z * ty) / y"),
     ("04-toposort", None, "from autodiff.testing import parent_nodes\n\n\ndef toposort(root):\n"
      "    count, todo, seen = {}, [root.grad_fn], {id(root.grad_fn)}\n    while todo:\n"
@@ -586,7 +607,7 @@ def test_the_statements_say_what_the_walkthrough_missed() -> None:
     assert "**returns a tuple** `(gx, gy)`" in text["03b-div"]
     assert "**returns a list**" in text["04-toposort"]
     assert "a 1-d $x$ is out of scope" in text["03c-linear"]
-    for stem in ("03a-unbroadcast", "03b-div", "03c-linear", "03d-cross-entropy",
+    for stem in ("03a-unbroadcast", "03b-div", "03c-linear", "03d-cross-entropy", "03e-max", "03f-embedding",
                  "07-logcosh", "07b-newton"):
         assert "notebooks/" not in text[stem], f"{stem} points at a deck's notebook, which prints ops' answers"
 

@@ -17,6 +17,8 @@ from . import (  # noqa: F401  (each registers its checkers, in the order of the
     ex03b_div,
     ex03c_linear,
     ex03d_cross_entropy,
+    ex03e_max,
+    ex03f_embedding,
     ex03g_jvp,
     ex04_toposort,
     ex05_dot_product_test,
