@@ -292,6 +292,25 @@ MISTAKES = [
     ("04-toposort", "for p in parent_nodes(node))", "for p in parent_nodes(node)[:1])", "2 of 5 nodes are missing"),
     ("04-toposort", "order.append(node)", "order.append(root)", "your list holds Tensors"),
     ("04-toposort", "    return order[::-1]\n", "    return (n for n in order[::-1])\n", "toposort returned generator"),
+    ("04b-backward", LOOP_ADD, "            grads[parent] = g\n", "a value used twice kept only one of its gradients"),
+    ("04b-backward", LOOP_ADD, "            if parent in grads:\n                grads[parent] += g\n"
+     "            else:\n                grads[parent] = g\n", "add out of place, total = total + g, never +="),
+    ("04b-backward", "            if parent is None or g is None:  # a constant, or no gradient for it\n",
+     "            if parent is None:\n", "a node's backward returns None for an input that needs no gradient"),
+    ("04b-backward", "            g = unbroadcast(g, shape)\n", "", "has shape (4, 3): sum each gradient back to its "
+     "input's shape with unbroadcast"),
+    ("04b-backward", "        leaf.grad = g if leaf.grad is None else leaf.grad + g\n", "        leaf.grad = g\n",
+     "your backward replaced it: backward adds into .grad"),
+    ("04b-backward", "    grads = {root.grad_fn: np.ones_like(root.data) if grad is None else grad}",
+     "    grads = {root.grad_fn: np.ones_like(root.data)}", "that is the gradient for a seed of ones"),
+    ("04b-backward", "            shape = parent.out_shape if isinstance(parent, Function) else parent.shape\n",
+     "            shape = parent.shape\n", "a node's output shape is node.out_shape"),
+    ("04b-backward", "        out = out if isinstance(out, tuple) else (out,)\n", "", "a node with one input returns its "
+     "gradient itself, not a tuple"),
+    ("04b-backward", LOOP_ADD, "            if parent in grads:\n                total = grads[parent]\n"
+     "                if not total.flags.writeable:\n                    total = total.copy()\n"
+     "                total += g\n                grads[parent] = total\n            else:\n"
+     "                grads[parent] = g\n", "y.grad is 5, not 2: it got x's second share too"),
     ("05-dot-product-test", "/ (2 * h)", "/ h", "the second number, <u, Jv> by central differences is 2 times the "
      "right answer: did you divide by h instead of 2h?"),
     ("05-dot-product-test", "    x = Tensor(x.data, requires_grad=True)  # a fresh leaf: its .grad starts empty\n", "",
@@ -327,6 +346,11 @@ MISTAKES = [
     ("07b-newton", "        Hp = autodiff.hvp(f, x, p)[1]\n", "        Hp = autodiff.hvp(f, x, p)\n",
      "autodiff.hvp(f, x, v) returns two things"),
     ("07b-newton", "    for _ in range(iters):\n", "    for _ in range(len(x)):\n", "Did you run more than iters"),
+    ("08-capstone", "steps=500", "steps=5", "of 400 new points right; it should reach 97%"),
+    ("08-capstone", "    return lambda X: logits(X).data.argmax(axis=1)\n", "    return lambda X: logits(X).data\n",
+     "one label per row"),
+    ("08-capstone", "        backward(loss, toposort(loss))\n        opt.step()\n", "        pass\n",
+     "train ran your ops' backward 0 times"),
 ]
 
 # An answer that delegates to the package's own op, backward or optimizer (or to the checker's): refused.
@@ -370,6 +394,10 @@ CHEATS = [
      "        return ops.Div.jvp(ctx, tx, ty)\n", "calls the package's Div.jvp"),
     ("04-toposort", None, "from autodiff.testing.graphs import order\n\n\ndef toposort(root):\n    return order(root)\n",
      "toposort calls the checker's order: that is the answer"),
+    ("04b-backward", "    grads = {root.grad_fn: np.ones_like(root.data) if grad is None else grad}",
+     "    return root.backward(grad)\n    grads = {}", "backward calls the package's Tensor.backward"),
+    ("04b-backward", "            g = unbroadcast(g, shape)\n", "            from autodiff.engine import _unbroadcast\n"
+     "            g = _unbroadcast(g, shape, node, parent)\n", "calls the package's _unbroadcast"),
     ("05-dot-product-test", None, "from autodiff.gradcheck import check_vjp\n\n\n"
      "def dot_product_test(f, x, u, v, h=1e-6):\n    r = check_vjp(f, x, raise_exception=False)\n"
      "    return r.error, r.error\n", "calls the package's check_vjp"),
@@ -391,6 +419,10 @@ CHEATS = [
     ("07b-newton", None, CG.format(H="autodiff.hessian(f)(x)"), "newton_step calls the package's hessian"),
     ("07b-newton", None, CG.format(H="np.stack([autodiff.hvp(f, x, e)[1] for e in np.eye(len(x))])"),
      "or build H column by column?"),
+    ("08-capstone", "        backward(loss, toposort(loss))\n", "        loss.backward()\n",
+     "train calls the package's Tensor.backward"),
+    ("08-capstone", "    opt = SGD(", "    import autodiff\n    opt = autodiff.optim.SGD(", "calls the package's SGD.__init__"),
+    ("08-capstone", "                h = Tanh.apply(h)\n", "                h = h.tanh()\n", "calls the package's Tanh.forward"),
 ]
 
 # The defects of learner walkthrough 3 (../shared/reviews/learner-walkthrough-3.md), each as the learner wrote it
@@ -570,6 +602,15 @@ VALID = [
 VALID.append(("07-logcosh", None, (SOLUTIONS / "07-logcosh.py").read_text(encoding="utf-8")
               .replace("        ctx.save_for_backward(x)\n", "        ctx.x = x  # not saved_tensors: also fine here\n")
               .replace("        (x,) = ctx.saved_tensors\n", "        x = ctx.x\n")))
+VALID.append(("04b-backward", None, (SOLUTIONS / "04b-backward.py").read_text(encoding="utf-8").replace(
+    "    grads = {root.grad_fn: np.ones_like(root.data) if grad is None else grad}  # node or leaf -> its gradient\n",
+    "    grads = {id(root.grad_fn): np.ones_like(root.data) if grad is None else grad}\n    leaves = {}\n").replace(
+    "        out = type(node).backward(node, grads.pop(node))  # all of its consumers have sent theirs\n",
+    "        out = type(node).backward(node, grads.pop(id(node)))\n").replace(
+    LOOP_ADD, "            if not isinstance(parent, Function):\n                leaves[id(parent)] = parent\n"
+              "            grads[id(parent)] = grads[id(parent)] + g if id(parent) in grads else g\n").replace(
+    "    for leaf, g in grads.items():  # what is left: the leaves\n",
+    "    for key, leaf in leaves.items():\n        g = grads[key]\n")))
 
 
 def _id(case: tuple) -> str:
@@ -598,6 +639,10 @@ def test_every_exercise_has_three_mistakes_a_cheat_among_them_each_its_own_messa
         assert len(mine) >= 3, f"{stem}: {len(mine)} mistakes"
         assert any(m[0] == stem for m in CHEATS), f"{stem}: no cheat"
         assert len(set(mine)) == len(mine), f"{stem}: two mistakes expect the same message"
+
+
+def test_there_are_at_least_fifteen_exercises() -> None:
+    assert len(STEMS) >= 15, STEMS
 
 
 def test_the_statements_say_what_the_walkthrough_missed() -> None:

@@ -21,10 +21,12 @@ from . import (  # noqa: F401  (each registers its checkers, in the order of the
     ex03f_embedding,
     ex03g_jvp,
     ex04_toposort,
+    ex04b_backward,
     ex05_dot_product_test,
     ex06_sgd,
     ex07_logcosh,
     ex07b_newton,
+    ex08_capstone,
 )
 from .harness import EXERCISES, Result, Wrong, check, parent_nodes, run
 
