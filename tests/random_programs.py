@@ -176,7 +176,7 @@ import autodiff as ad
 import autodiff.forward as adf
 import autodiff.functional as F
 from autodiff import Tensor
-from autodiff.ops import ScatterAdd"""
+from autodiff.ops import Alias, ScatterAdd"""
 
 
 def _array(a: np.ndarray, lib: str = "np") -> str:
@@ -714,6 +714,8 @@ TABLE: dict[str, Callable[[Builder], Form]] = {
     "Clip": clip,
     "Cast": unary([("{0}.astype(np.float64)", "{0}.to(torch.float64)"), ("{0}.astype('float64')", "{0}.double()"),
                    ("{0}.astype(np.float32).astype(np.float64)", "{0}.to(torch.float32).to(torch.float64)")]),
+    "Alias": unary([("Alias.apply({0})", "{0}.view_as({0})")]),
+    "Step": unary([("np.sign({0})", "torch.sign({0})"), ("{0} * ({0} > 0)", "{0} * ({0} > 0)")], Domain(away=(0.0,))),
     "Sum": reduction("sum", "sum"),
     "Mean": reduction("mean", "mean"),
     "Max": reduction("max", "amax", 1.0),

@@ -381,7 +381,7 @@ CHEATS = [
      "        xt, Wt, bt = (autodiff.Tensor(a, requires_grad=True) for a in (x, W, np.zeros(len(W))))\n"
      "        (xt @ Wt.T + bt).backward(grad)\n        return xt.grad, Wt.grad, bt.grad\n",
      "calls the package's Tensor.backward"),
-    ("03d-cross-entropy", "        (log_p,) = ctx.saved_tensors\n", "        from autodiff import ops\n"
+    ("03d-cross-entropy", "        log_p = ctx.log_p\n", "        from autodiff import ops\n"
      "        return ops.NLLLoss.backward(ctx, grad)\n", "calls the package's NLLLoss.backward"),
     ("03d-cross-entropy", CE_F, "        import autodiff.functional as F\n        from autodiff import Tensor\n"
      "        log_p = F.log_softmax(Tensor(x)).data\n", "calls the package's log_softmax"),
@@ -396,7 +396,7 @@ CHEATS = [
      "toposort calls the checker's order: that is the answer"),
     ("04b-backward", "    grads = {root.grad_fn: np.ones_like(root.data) if grad is None else grad}",
      "    return root.backward(grad)\n    grads = {}", "backward calls the package's Tensor.backward"),
-    ("04b-backward", "            g = unbroadcast(g, shape)\n", "            from autodiff.engine import _unbroadcast\n"
+    ("04b-backward", "            g = unbroadcast(g, shape)\n", "            from autodiff.core import _unbroadcast\n"
      "            g = _unbroadcast(g, shape, node, parent)\n", "calls the package's _unbroadcast"),
     ("05-dot-product-test", None, "from autodiff.gradcheck import check_vjp\n\n\n"
      "def dot_product_test(f, x, u, v, h=1e-6):\n    r = check_vjp(f, x, raise_exception=False)\n"

@@ -135,11 +135,11 @@ def test_an_output_that_depends_on_no_checked_input_is_an_error() -> None:
 
 
 class TanhSavingItsDerivative(Function):
-    """z = tanh(x);  dz/dx = 1 - z², saved in forward: right to first order, a constant to the second."""
+    """z = tanh(x);  dz/dx = 1 - z², saved in forward: the classic trap of double backward."""
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         z = np.tanh(x)
-        ctx.save_for_backward(1 - z * z)  # the classic trap: a value computed from x, not x or z itself
+        ctx.save_for_backward(1 - z * z)  # a value computed from x, not x or z itself
         return z
 
     def backward(ctx, grad: np.ndarray) -> np.ndarray:
@@ -147,11 +147,30 @@ class TanhSavingItsDerivative(Function):
         return grad * slope
 
 
+class TanhKeepingItsDerivative(TanhSavingItsDerivative):
+    """The same trap past the save rule: the derivative kept as an attribute, a constant to higher order."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        z = np.tanh(x)
+        ctx.slope = 1 - z * z
+        return z
+
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        return grad * ctx.slope
+
+
+def test_saving_a_value_computed_in_forward_is_refused_at_first_order() -> None:
+    x = Tensor(np.linspace(-1.0, 1.0, 5), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"TanhSavingItsDerivative.forward saved an array of shape \(5,\) that is "
+                                           r"neither one of its inputs nor its output"):
+        TanhSavingItsDerivative.apply(x)
+
+
 def test_gradgradcheck_rejects_a_backward_whose_saved_values_cannot_be_differentiated() -> None:
     x = Tensor(np.linspace(-1.0, 1.0, 5), requires_grad=True)
-    assert gradcheck(TanhSavingItsDerivative.apply, x).ok
-    with pytest.raises(GradcheckError, match=r"gradgradcheck: TanhSavingItsDerivative: the second derivative of input 0"):
-        gradgradcheck(TanhSavingItsDerivative.apply, x)
+    assert gradcheck(TanhKeepingItsDerivative.apply, x).ok
+    with pytest.raises(GradcheckError, match=r"gradgradcheck: TanhKeepingItsDerivative: the second derivative of input 0"):
+        gradgradcheck(TanhKeepingItsDerivative.apply, x)
     assert gradgradcheck(lambda t: t.tanh(), x).ok  # the package's Tanh saves its output: right to any order
 
 

@@ -23,10 +23,10 @@ class LogSumExp(Function):
     def forward(ctx, x, axis=-1, keepdims=False):
         m = x.max(axis=axis, keepdims=True)
         z = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
-        ctx.save_for_backward(x, z)  # z kept with the axis, size 1
-        ctx.axis, ctx.keepdims = axis, keepdims
+        ctx.save_for_backward(x)
+        ctx.z, ctx.axis, ctx.keepdims = z, axis, keepdims  # z with the axis kept: not the output, so an attribute
         return z if keepdims else z.squeeze(axis)
 
     def jvp(ctx, tx):
-        x, z = ctx.saved_tensors
+        (x,), z = ctx.saved_tensors, ctx.z
         return (np.exp(x - z) * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)  # Σ softmax(x) ẋ

@@ -6,9 +6,9 @@
     x.grad  # array([2., 4.])
 """
 
-from .engine import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import Tensor, as_tensor
-from .ops import concatenate, matmul, maximum, minimum, stack, where
+from .core import Function, Tensor, as_tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import clip, concatenate, matmul, maximum, minimum, stack, where
+from . import dispatch  # NumPy's functions on Tensors, as ops
 from .transforms import grad, hessian, hvp, jacobian, jvp, vjp
 from . import autograd, datasets, forward, functional, nn, optim, viz  # viz imports graphviz only when it draws
 from .gradcheck import gradgradcheck
@@ -16,7 +16,7 @@ from .checkpoint import checkpoint, checkpoint_sequential
 from .compiler import compile
 
 __all__ = [
-    "Function", "Tensor", "as_tensor", "autograd", "checkpoint", "checkpoint_sequential", "compile", "concatenate", "datasets", "enable_grad", "forward",
+    "Function", "Tensor", "as_tensor", "autograd", "checkpoint", "clip", "checkpoint_sequential", "compile", "concatenate", "datasets", "enable_grad", "forward",
     "functional", "grad", "gradgradcheck", "hessian", "hvp", "is_grad_enabled", "jacobian", "jvp", "matmul", "maximum", "minimum",
     "nn", "no_grad", "optim", "set_grad_enabled", "stack", "vjp", "viz", "where",
 ]

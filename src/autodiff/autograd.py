@@ -3,7 +3,9 @@
     (g,) = autograd.grad(loss, w, create_graph=True)   # g is a Tensor in the graph
     (h,) = autograd.grad((g * v).sum(), w)              # so it can be differentiated again: H v
 
-Unlike backward(), grad() returns the gradients and leaves every .grad untouched.
+Unlike backward(), grad() returns the gradients and leaves every .grad untouched. An input may be an
+intermediate tensor: its gradient is the one that reaches its node, and the sweep goes no further back than
+it must (so the graph behind it stays whole).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
-from .tensor import Tensor
+from .core import Backward, Function, Tensor
+from .higher import RecordedBackward
 
 
 def grad(
@@ -26,28 +28,69 @@ def grad(
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """d(outputs)/d(inputs), as Tensors: recorded, so differentiable again, when create_graph=True."""
-    outputs, inputs = _many(outputs), _many(inputs)
+    outputs, inputs = _tensors("output", outputs), _tensors("input", inputs)
     cotangents = [None] * len(outputs) if grad_outputs is None else _many(grad_outputs)
     if len(cotangents) != len(outputs):
         raise ValueError(f"autograd.grad: {len(outputs)} outputs but {len(cotangents)} grad_outputs")
     for i, x in enumerate(inputs):
-        if not isinstance(x, Tensor) or not x.requires_grad:
-            raise RuntimeError(f"autograd.grad: input {i} is not a Tensor that requires grad")
-    captured: dict[engine.Function, Any] = {}
-    nodes = {x.grad_fn: x.grad_fn.hooks for x in inputs if x.grad_fn is not None}
-    for node, hooks in nodes.items():  # an intermediate input: its node's gradient, once complete
-        node.hooks = (*hooks, captured.__setitem__)  # called as hook(node, grad)
-    try:
-        sums = engine.backward(outputs, cotangents, create_graph if retain_graph is None else retain_graph, create_graph)
-    finally:
-        for node, hooks in nodes.items():
-            node.hooks = hooks
-    found = [sums.get(x) if x.grad_fn is None else captured.get(x.grad_fn) for x in inputs]
+        if not x.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} does not require grad")
+    sweep = (_RecordedGrad if create_graph else _Grad)(create_graph if retain_graph is None else retain_graph)
+    sweep.wanted, sweep.until = _ends(inputs)
+    sums = sweep.run(outputs, cotangents)
+    found = [sums.get(x.grad_fn or x, sweep.wanted.get(x.grad_fn)) for x in inputs]
     for i, g in enumerate(found):
         if g is None and not allow_unused:
             raise RuntimeError(f"autograd.grad: input {i} was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
     return tuple(None if g is None else g if isinstance(g, Tensor) else Tensor._make(np.array(g)) for g in found)
+
+
+class _Inputs:
+    """A sweep that also gives the gradients of intermediate tensors: it stops at such a tensor's node unless
+    another input lies behind it, and else keeps the node's gradient when it pops (complete by then)."""
+
+    wanted: dict[Function, Any]
+
+    def vjp(self, node: Function, grad: Any) -> tuple[Any, ...]:
+        if node in self.wanted:
+            self.wanted[node] = grad
+        return super().vjp(node, grad)  # type: ignore[misc]
+
+
+class _Grad(_Inputs, Backward):
+    pass
+
+
+class _RecordedGrad(_Inputs, RecordedBackward):
+    pass
+
+
+def _ends(inputs: list[Tensor]) -> tuple[dict[Function, Any], frozenset[Function]]:
+    """The intermediate inputs' nodes: those the sweep must pass (another input lies behind them), and those
+    where it stops."""
+    nodes = {x.grad_fn for x in inputs if x.grad_fn is not None}
+    passed = {n for n in nodes if len(nodes) > 1 and _behind(n) & (nodes - {n})}
+    return dict.fromkeys(passed), frozenset(nodes - passed)
+
+
+def _behind(node: Function) -> set[Function]:
+    """Every node a gradient at node flows on to."""
+    seen, stack = set(), [node]
+    while stack:
+        for p in stack.pop().parents:
+            if isinstance(p, Function) and p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
+def _tensors(what: str, x: Any) -> list[Tensor]:
+    xs = _many(x)
+    for i, t in enumerate(xs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"autograd.grad: {what} {i} is a {type(t).__name__}, not a Tensor")
+    return xs
 
 
 def _many(x: Any) -> list[Any]:

@@ -3,9 +3,9 @@
     y = checkpoint(block, x)                          # block's intermediates are not kept
     y = checkpoint_sequential(layers, segments, x)    # n layers in √n segments: O(√n) memory
 
-Reverse mode keeps every intermediate until backward needs it. A checkpointed block keeps only
-its inputs; its backward runs the block again, on the recorded inputs, to rebuild what it needs.
-The price is one more forward pass of the block (Chen et al. 2016; Griewank 1992).
+Reverse mode keeps every intermediate until backward needs it. A checkpointed block keeps only its
+inputs; its backward runs the block again, on the recorded inputs, to rebuild what it needs. The price is
+one more forward pass of the block (Chen et al. 2016; Griewank 1992).
 """
 
 from __future__ import annotations
@@ -15,59 +15,63 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd
-from .engine import Function, enable_grad
-from .tensor import Tensor, as_tensor
+from .core import Backward, Function, Tensor, Watcher, enable_grad, no_grad, watchers, watching
+from .higher import RecordedBackward
+from .ops import Alias
 
 
 class Checkpoint(Function):
-    """z = fn(x, ...) with fn's intermediates forgotten;  dL/dx = fn's VJP, on intermediates recomputed in backward"""
+    """z = fn(*args) with fn's intermediates forgotten;  x̄ = fn's VJP, on intermediates recomputed in backward"""
 
-    def forward(ctx, *xs: np.ndarray, fn: Callable[..., Tensor], value: np.ndarray, n: int) -> np.ndarray:
-        ctx.fn, ctx.n = fn, n
-        ctx.save_for_backward(*xs[:n])  # the block's own inputs; the leaves it closes over are parents
+    def forward(ctx, *xs: np.ndarray, fn: Callable[..., Any], args: list[Any], where: list[int],
+                value: np.ndarray) -> np.ndarray:
+        ctx.fn, ctx.args, ctx.where = fn, args, where
+        ctx.save_for_backward(*xs[: len(where)])  # the block's tensor arguments; tensors it closes over are parents
         return value
 
     def backward(ctx, grad: Any) -> tuple[Any, ...]:
-        xs = [_input(x, need) for x, need in zip(ctx.saved_tensors, ctx.needs_input_grad)]
+        n = len(ctx.where)
+        xs = [_fresh(x) for x in ctx.saved_tensors]
         with enable_grad():  # the recomputation: this time the block's graph is recorded
-            out = ctx.fn(*xs)
-        wanted = [x for x, need in zip(xs + list(ctx.parents[ctx.n :]), ctx.needs_input_grad) if need]
-        grads = iter(autograd.grad(out, wanted, grad, create_graph=isinstance(grad, Tensor), allow_unused=True))
-        return tuple(next(grads) if need else None for need in ctx.needs_input_grad)
+            outs = _outputs(ctx.fn(*_placed(ctx.args, ctx.where, xs)))
+        live = [(o, g) for o, g in zip(outs, _pieces(grad, outs)) if o.requires_grad]
+        vertices = [x.grad_fn or x for x in xs] + list(ctx.parents[n:])
+        sweep = RecordedBackward(retain_graph=True) if isinstance(grad, Tensor) else Backward()
+        sweep.until = frozenset(v for v in vertices if isinstance(v, Function))  # the graph outside stays whole
+        sums = sweep.run(*map(list, zip(*live))) if live else {}
+        return tuple(sums.get(v) if need else None for v, need in zip(vertices, ctx.needs_input_grad))
 
 
-def _input(x: Any, need: bool) -> Any:
-    """A saved input for the recomputation: itself when it is in a graph already (create_graph), else a leaf."""
-    if isinstance(x, Tensor) or not need:
-        return x
-    t = Tensor._make(x)
-    t.requires_grad = True
-    return t
+class _ClosedOver(Watcher):
+    """A watcher of the block's first run (under no_grad): the tensors that require grad that its ops take,
+    other than its arguments: the weights it closes over, or intermediates of the enclosing computation."""
+
+    name = "checkpoint"
+
+    def __init__(self) -> None:
+        self.found: dict[int, Tensor] = {}
+
+    def op(self, ctx: Function, inputs: tuple[Any, ...], params: dict[str, Any], out: Tensor) -> None:
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                self.found.setdefault(id(x), x)
 
 
-def checkpoint(fn: Callable[..., Tensor], *args: Any) -> Tensor:
+def checkpoint(fn: Callable[..., Any], *args: Any) -> Any:
     """fn(*args), keeping only args for backward, which runs fn again (torch.utils.checkpoint.checkpoint).
 
-    Parameters fn uses without being given them (a layer's weights) get their gradients too: a first
-    run on detached args records only what involves them, and finds them as its leaves."""
-    detached = [Tensor._make(a.data) if isinstance(a, Tensor) else a for a in args]
-    out = as_tensor(fn(*detached))
-    return Checkpoint.apply(*args, *_leaves(out), fn=fn, value=out.data, n=len(args))
-
-
-def _leaves(out: Tensor) -> list[Tensor]:
-    """The leaves that require grad in out's graph, each once, in the order a walk from out meets them."""
-    found: dict[int, Tensor] = {}
-    stack, seen = [out.grad_fn], set()
-    while stack:
-        v = stack.pop()
-        if isinstance(v, Tensor):
-            found.setdefault(id(v), v)
-        elif v is not None and id(v) not in seen:
-            seen.add(id(v))
-            stack.extend(reversed(v.parents))
-    return list(found.values())
+    fn returns a Tensor or a tuple of Tensors. Arguments that are not Tensors (an index, a mask) reach fn as
+    they are. Tensors fn uses without being given them (a layer's weights, an intermediate computed outside)
+    get their gradients too: a first run, under no_grad, finds them."""
+    closed = _ClosedOver()
+    with no_grad(), watching((*watchers(), closed)):
+        out = fn(*(a.detach() if isinstance(a, Tensor) else a for a in args))
+    outs = _outputs(out)
+    where = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    value = outs[0].data if len(outs) == 1 else _flat([o.data for o in outs])
+    kept = [None if isinstance(a, Tensor) else a for a in args]
+    z = Checkpoint.apply(*(args[i] for i in where), *closed.found.values(), fn=fn, args=kept, where=where, value=value)
+    return z if not isinstance(out, (tuple, list)) else tuple(_pieces(z, outs))
 
 
 def checkpoint_sequential(functions: Sequence[Callable[[Any], Tensor]], segments: int, x: Any) -> Tensor:
@@ -84,3 +88,38 @@ def _run(functions: Sequence[Callable[[Any], Tensor]], x: Any) -> Any:
     for f in functions:
         x = f(x)
     return x
+
+
+def _fresh(x: Any) -> Tensor:
+    """A saved argument for the recomputation: a new leaf, or, in a recorded backward, a new node in the graph."""
+    if isinstance(x, Tensor):
+        return Alias.apply(x)
+    return Tensor(x, requires_grad=x.dtype.kind == "f")
+
+
+def _placed(args: list[Any], where: list[int], xs: list[Tensor]) -> list[Any]:
+    args = list(args)
+    for i, x in zip(where, xs):
+        args[i] = x
+    return args
+
+
+def _outputs(out: Any) -> list[Tensor]:
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    if not outs or not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError(f"checkpoint: the block must return a Tensor or a tuple of Tensors, got {type(out).__name__}")
+    if len({o.dtype for o in outs}) > 1:
+        raise TypeError(f"checkpoint: the block's outputs must share one dtype, got {[str(o.dtype) for o in outs]}")
+    return outs
+
+
+def _flat(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([a.ravel() for a in arrays])
+
+
+def _pieces(z: Any, outs: list[Tensor]) -> list[Any]:
+    """z cut into arrays (or Tensors) of outs' shapes: the outputs of a tuple-valued block, one after the other."""
+    if len(outs) == 1:
+        return [z]
+    ends = np.cumsum([o.size for o in outs])
+    return [z[a:b].reshape(o.shape) for a, b, o in zip([0, *ends[:-1]], ends, outs)]

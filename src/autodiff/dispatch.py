@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .tensor import Tensor, as_tensor
+from .core import OPS, Tensor, as_tensor, leaves_graph
 
 UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.add: ops.Add.apply, np.subtract: ops.Sub.apply, np.multiply: ops.Mul.apply, np.true_divide: ops.Div.apply,
@@ -44,7 +44,7 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.broadcast_to: lambda a, shape: as_tensor(a).broadcast_to(shape),
     np.concatenate: lambda arrays, axis=0: ops.concatenate(list(arrays), axis=axis),
     np.stack: lambda arrays, axis=0: ops.stack(list(arrays), axis=axis),
-    np.clip: lambda a, a_min=None, a_max=None: as_tensor(a).clip(a_min, a_max),
+    np.clip: lambda a, a_min=None, a_max=None: ops.clip(a, a_min, a_max),
     np.shape: lambda a: a.shape,
     np.ndim: lambda a: a.ndim,
     np.size: lambda a: a.size,
@@ -57,8 +57,10 @@ def ufunc(f: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, A
         return UFUNCS[f](*inputs)
     if f is np.add and method == "reduce" and set(kwargs) <= {"axis", "keepdims"}:  # the engine's unbroadcast
         return as_tensor(inputs[0]).sum(**kwargs)
-    if method == "__call__" and "out" not in kwargs and (f in CONSTANT or not _differentiable(inputs)):
-        return Tensor._make(f(*_arrays(inputs), **kwargs))
+    if method == "__call__" and not kwargs and f in CONSTANT:
+        return ops.Step.apply(*inputs, fn=f)
+    if method == "__call__" and "out" not in kwargs and not _differentiable(inputs):
+        return Tensor._make(np.asarray(_constant(f"numpy.{f.__name__}", inputs, f(*_arrays(inputs), **kwargs))))
     raise TypeError(f"autodiff: numpy.{f.__name__}{'' if method == '__call__' else '.' + method} has no derivative "
                     "rule for Tensors (nor in-place forms); use the Tensor's methods or autodiff's ops")
 
@@ -68,9 +70,22 @@ def function(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any
     if f in FUNCTIONS:
         return FUNCTIONS[f](*args, **kwargs)
     if not _differentiable(args) and not _differentiable(tuple(kwargs.values())):
-        return f(*_arrays(args), **{k: _arrays((v,))[0] for k, v in kwargs.items()})
+        return _constant(f"numpy.{f.__name__}", args, f(*_arrays(args), **{k: _arrays((v,))[0] for k, v in kwargs.items()}))
     raise TypeError(f"autodiff: numpy.{f.__name__} has no derivative rule for Tensors; "
                     "use the Tensor's methods or autodiff's ops")
+
+
+def _constant(how: str, inputs: tuple[Any, ...], result: Any) -> Any:
+    """NumPy's result on the tensors' values, which leave the graph (watchers are told: a trace cannot replay it)."""
+    for t in _tensors(inputs):
+        leaves_graph(t, how)
+    return result
+
+
+def _tensors(xs: Any) -> list[Tensor]:
+    if isinstance(xs, Tensor):
+        return [xs]
+    return [t for x in xs for t in _tensors(x)] if isinstance(xs, (list, tuple)) else []
 
 
 def _arrays(xs: tuple[Any, ...]) -> list[Any]:
@@ -82,3 +97,6 @@ def _arrays(xs: tuple[Any, ...]) -> list[Any]:
 def _differentiable(xs: tuple[Any, ...]) -> bool:
     return any(x.requires_grad if isinstance(x, Tensor) else isinstance(x, (list, tuple)) and _differentiable(tuple(x))
                for x in xs)
+
+
+vars(OPS).update(numpy_ufunc=ufunc, numpy_function=function)  # Tensor's NumPy protocols call these

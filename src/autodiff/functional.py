@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .ops import Affine, LogSoftmax, LogSumExp, MSELoss, NLLLoss, Relu, Sigmoid, Softmax, Tanh, matmul
-from .tensor import Tensor, as_tensor
+from .core import Tensor, as_tensor
 
 
 def softmax(x: Any, axis: int | None = -1) -> Tensor:

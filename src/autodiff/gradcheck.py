@@ -15,8 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import autograd
-from .engine import enable_grad, no_grad
-from .tensor import Tensor
+from .core import Tensor, enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):

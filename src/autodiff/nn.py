@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from .tensor import Tensor
+from .core import Tensor
 
 
 Seed = int | np.random.Generator | None

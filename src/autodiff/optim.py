@@ -10,8 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from . import engine
-from .tensor import Tensor
+from .core import Tensor, no_grad
 
 
 class Optimizer:
@@ -26,11 +25,11 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
+    @no_grad()
     def step(self) -> None:
         for i, p in enumerate(self.params):
             if p.grad is not None:
-                p.data -= self.update(i, p.grad)
-                p._version = engine._next_number()  # in place: a graph that saved p.data is now stale
+                p.sub_(self.update(i, p.grad))
 
     def update(self, i: int, grad: np.ndarray) -> np.ndarray:
         """How far parameter i moves (downhill) given its gradient."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .nn import Parameter
-from .tensor import Tensor
+from .core import Tensor
 
 if TYPE_CHECKING:
     import graphviz

@@ -1,6 +1,7 @@
-"""Every op of the package: one Function subclass each, grouped by kind.
+"""Every op of the package: one Function subclass each, grouped by the kind of its Jacobian.
 
-REGISTRY maps each op's name to its class, so tests and docs can iterate over all of them.
+REGISTRY maps each op's name to its class, so tests and docs can iterate over all of them; it is also
+registered in autodiff.core.OPS, where Tensor's methods find the ops.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function
-from ..tensor import Tensor
+from ..core import OPS, Function, Tensor, as_tensor
 from . import elementwise, linalg, nn, reduce, shape
 from .elementwise import (
-    Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh, Where,
+    Abs, Add, Alias, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Step, Sub, Tanh,
+    Where,
 )
 from .linalg import Affine, MatMul, matmul
 from .nn import LogSoftmax, LogSumExp, MSELoss, NLLLoss, Softmax
@@ -50,3 +51,21 @@ def maximum(x: Any, y: Any) -> Tensor:
 
 def minimum(x: Any, y: Any) -> Tensor:
     return Minimum.apply(x, y)
+
+
+def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
+    """x limited to [min, max], as np.clip; bounds that require grad get the gradient where they bind, as in
+    torch.clamp (where min > max, max wins)."""
+    if any(isinstance(b, Tensor) and b.requires_grad for b in (min, max)):
+        x = as_tensor(x)
+        x = x if min is None else where(x < min, min, x)
+        return x if max is None else where(x > max, max, x)
+    return Clip.apply(x, min=_array(min), max=_array(max))
+
+
+def _array(bound: Any) -> Any:
+    return bound.data if isinstance(bound, Tensor) else bound
+
+
+vars(OPS).update(REGISTRY, matmul=matmul, where=where, maximum=maximum, minimum=minimum, concatenate=concatenate,
+                 stack=stack, clip=clip)

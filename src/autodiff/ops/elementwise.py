@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import Function
+from ..core import Function
 
 Array = np.ndarray
 Grads = tuple[Array | None, ...]
@@ -52,8 +52,8 @@ class Mul(Function):
 
     def backward(ctx, grad: Array) -> Grads:
         x, y = ctx.saved_tensors
-        dx, dy = ctx.needs_input_grad
-        return grad * y if dx else None, grad * x if dy else None
+        need_x, need_y = ctx.needs_input_grad
+        return grad * y if need_x else None, grad * x if need_y else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         x, y = ctx.saved_tensors
@@ -70,8 +70,8 @@ class Div(Function):
 
     def backward(ctx, grad: Array) -> Grads:
         y, z = ctx.saved_tensors
-        dx, dy = ctx.needs_input_grad
-        return grad / y if dx else None, -grad * z / y if dy else None
+        need_x, need_y = ctx.needs_input_grad
+        return grad / y if need_x else None, -grad * z / y if need_y else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         y, z = ctx.saved_tensors
@@ -88,8 +88,8 @@ class Pow(Function):
 
     def backward(ctx, grad: Array) -> Grads:
         x, y, z = ctx.saved_tensors
-        dx, dy = ctx.needs_input_grad
-        return grad * _dpow_dx(x, y) if dx else None, grad * _dpow_dy(x, y, z) if dy else None
+        need_x, need_y = ctx.needs_input_grad
+        return grad * _dpow_dx(x, y) if need_x else None, grad * _dpow_dy(x, y, z) if need_y else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         x, y, z = ctx.saved_tensors
@@ -116,13 +116,11 @@ class Maximum(Function):
         return _share(ctx, x, y, np.maximum(x, y))
 
     def backward(ctx, grad: Array) -> Grads:
-        (share,) = ctx.saved_tensors
-        dx, dy = ctx.needs_input_grad
-        return grad * share if dx else None, grad * (1 - share) if dy else None
+        need_x, need_y = ctx.needs_input_grad
+        return grad * ctx.share if need_x else None, grad * (1 - ctx.share) if need_y else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
-        (share,) = ctx.saved_tensors
-        return tx * share + ty * (1 - share)
+        return tx * ctx.share + ty * (1 - ctx.share)
 
 
 class Minimum(Maximum):
@@ -133,9 +131,9 @@ class Minimum(Maximum):
 
 
 def _share(ctx: Function, x: Array, y: Array, z: Array) -> Array:
-    """Save x's share of z's gradient: 1 where x was picked, ½ at a tie (as PyTorch does); where x is
+    """Note x's share of z's gradient: 1 where x was picked, ½ at a tie (as PyTorch does); where x is
     nan, z is that nan, and x takes the whole gradient."""
-    ctx.save_for_backward(np.where(x == y, 0.5, (x == z) | np.isnan(x)).astype(z.dtype, copy=False))
+    ctx.share = np.where(x == y, 0.5, (x == z) | np.isnan(x)).astype(z.dtype, copy=False)
     return z
 
 
@@ -143,20 +141,32 @@ class Where(Function):
     """z = where(c, x, y);  dz/dx = [c], dz/dy = [not c]"""
 
     def forward(ctx, x: Array, y: Array, condition: Array) -> Array:
-        ctx.save_for_backward(condition)
+        ctx.c = condition
         return np.where(condition, x, y)
 
     def backward(ctx, grad: Array) -> Grads:
-        (c,) = ctx.saved_tensors
-        dx, dy = ctx.needs_input_grad
-        return np.where(c, grad, 0) if dx else None, np.where(c, 0, grad) if dy else None
+        need_x, need_y = ctx.needs_input_grad
+        return np.where(ctx.c, grad, 0) if need_x else None, np.where(ctx.c, 0, grad) if need_y else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
-        (c,) = ctx.saved_tensors
-        return np.where(c, tx, ty)
+        return np.where(ctx.c, tx, ty)
 
 
-# Unary functions ----------------------------------------------------------------------------
+class Step(Function):
+    """z = fn(x, ...) for a piecewise-constant fn (a comparison, logic, sign, floor);  dz/dx = 0 where it exists"""
+
+    def forward(ctx, *xs: Array, fn: np.ufunc) -> Array:
+        return fn(*xs)
+
+    def backward(ctx, grad: Array) -> Grads:
+        zero = np.zeros(np.shape(grad), grad.dtype)  # a float output: its inputs get zeros, as in PyTorch
+        return tuple(zero if need else None for need in ctx.needs_input_grad)
+
+    def jvp(ctx, *txs: Array) -> Array:
+        return np.zeros(np.broadcast_shapes(*map(np.shape, txs)))
+
+
+# Unary functions: J is diagonal, so it is its own transpose, and jvp = backward. -----------------
 
 
 class Neg(Function):
@@ -168,8 +178,7 @@ class Neg(Function):
     def backward(ctx, grad: Array) -> Array:
         return -grad
 
-    def jvp(ctx, tx: Array) -> Array:
-        return -tx
+    jvp = backward
 
 
 class Exp(Function):
@@ -184,9 +193,7 @@ class Exp(Function):
         (z,) = ctx.saved_tensors
         return grad * z
 
-    def jvp(ctx, tx: Array) -> Array:
-        (z,) = ctx.saved_tensors
-        return tx * z
+    jvp = backward
 
 
 class Log(Function):
@@ -200,9 +207,7 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x
 
-    def jvp(ctx, tx: Array) -> Array:
-        (x,) = ctx.saved_tensors
-        return tx / x
+    jvp = backward
 
 
 class Sqrt(Function):
@@ -217,9 +222,7 @@ class Sqrt(Function):
         (z,) = ctx.saved_tensors
         return grad / (2 * z)
 
-    def jvp(ctx, tx: Array) -> Array:
-        (z,) = ctx.saved_tensors
-        return tx / (2 * z)
+    jvp = backward
 
 
 class Abs(Function):
@@ -233,9 +236,7 @@ class Abs(Function):
         (x,) = ctx.saved_tensors
         return grad * np.sign(x)
 
-    def jvp(ctx, tx: Array) -> Array:
-        (x,) = ctx.saved_tensors
-        return tx * np.sign(x)
+    jvp = backward
 
 
 class Tanh(Function):
@@ -250,9 +251,7 @@ class Tanh(Function):
         (z,) = ctx.saved_tensors
         return grad * (1 - z * z)
 
-    def jvp(ctx, tx: Array) -> Array:
-        (z,) = ctx.saved_tensors
-        return tx * (1 - z * z)
+    jvp = backward
 
 
 class Sigmoid(Function):
@@ -267,9 +266,7 @@ class Sigmoid(Function):
         (z,) = ctx.saved_tensors
         return grad * z * (1 - z)
 
-    def jvp(ctx, tx: Array) -> Array:
-        (z,) = ctx.saved_tensors
-        return tx * z * (1 - z)
+    jvp = backward
 
 
 class Relu(Function):
@@ -277,44 +274,47 @@ class Relu(Function):
 
     def forward(ctx, x: Array) -> Array:
         z = np.maximum(x, 0)
-        ctx.save_for_backward(z != 0)
+        ctx.on = z != 0
         return z
 
     def backward(ctx, grad: Array) -> Array:
-        (on,) = ctx.saved_tensors
-        return grad * on
+        return grad * ctx.on
 
-    def jvp(ctx, tx: Array) -> Array:
-        (on,) = ctx.saved_tensors
-        return tx * on
+    jvp = backward
 
 
 class Clip(Function):
     """z = clip(x, lo, hi);  dz/dx = [lo <= x <= hi]  (0 everywhere when lo > hi: z is constant)"""
 
-    def forward(ctx, x: Array, min: float | None = None, max: float | None = None) -> Array:
-        inside = (x >= (-np.inf if min is None else min)) & (x <= (np.inf if max is None else max))
-        ctx.save_for_backward(inside)
+    def forward(ctx, x: Array, min: Array | float | None = None, max: Array | float | None = None) -> Array:
+        ctx.inside = (x >= (-np.inf if min is None else min)) & (x <= (np.inf if max is None else max))
         return np.clip(x, min, max)
 
     def backward(ctx, grad: Array) -> Array:
-        (inside,) = ctx.saved_tensors
-        return grad * inside
+        return grad * ctx.inside
 
-    def jvp(ctx, tx: Array) -> Array:
-        (inside,) = ctx.saved_tensors
-        return tx * inside
+    jvp = backward
 
 
 class Cast(Function):
-    """z = x as dtype;  dz/dx = 1 (the engine casts the gradient back to x's dtype)"""
+    """z = x as dtype;  dz/dx = 1  (the engine casts gradients and tangents; an integer z has no derivative)"""
 
     def forward(ctx, x: Array, dtype: np.dtype) -> Array:
-        ctx.dtype = dtype
         return x.astype(dtype)
 
     def backward(ctx, grad: Array) -> Array:
         return grad
 
-    def jvp(ctx, tx: Array) -> Array:
-        return tx.astype(ctx.dtype)
+    jvp = backward
+
+
+class Alias(Function):
+    """z = x, a new tensor for the same array;  dz/dx = 1"""
+
+    def forward(ctx, x: Array) -> Array:
+        return x
+
+    def backward(ctx, grad: Array) -> Array:
+        return grad
+
+    jvp = backward

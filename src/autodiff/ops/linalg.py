@@ -6,15 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function
-from ..tensor import Tensor, as_tensor
+from ..core import Function, Tensor, as_tensor
 
 Array = np.ndarray
 Grads = tuple[Array | None, ...]
 
 
 class MatMul(Function):
-    """Z = X @ Y (matrices, or stacks of them);  dL/dX = G @ Yᵀ, dL/dY = Xᵀ @ G"""
+    """Z = X @ Y (matrices, or stacks of them);  X̄ = Z̄ Yᵀ, Ȳ = Xᵀ Z̄"""
 
     def forward(ctx, x: Array, y: Array) -> Array:
         ctx.save_for_backward(x, y)
@@ -22,8 +21,8 @@ class MatMul(Function):
 
     def backward(ctx, grad: Array) -> Grads:
         x, y = ctx.saved_tensors
-        dx, dy = ctx.needs_input_grad
-        return grad @ y.mT if dx else None, x.mT @ grad if dy else None
+        need_x, need_y = ctx.needs_input_grad
+        return grad @ y.mT if need_x else None, x.mT @ grad if need_y else None
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         x, y = ctx.saved_tensors
@@ -31,18 +30,18 @@ class MatMul(Function):
 
 
 class Affine(Function):
-    """Z = X @ W + b (a layer, one node);  dL/dX = G Wᵀ, dL/dW = Xᵀ G, dL/db = Σ_rows G"""
+    """Z = X @ W + b (a layer, one node);  X̄ = Z̄ Wᵀ, W̄ = Xᵀ Z̄, b̄ = Σ_rows Z̄"""
 
     def forward(ctx, x: Array, w: Array, b: Array) -> Array:
         ctx.save_for_backward(x, w)
         z = x @ w
-        z += b  # in place: one 512 KB temporary fewer per layer of workload A
+        z += b  # in place: no second array of Z's size
         return z
 
     def backward(ctx, grad: Array) -> Grads:
         x, w = ctx.saved_tensors
-        dx, dw, _ = ctx.needs_input_grad
-        return grad @ w.T if dx else None, x.mT @ grad if dw else None, grad
+        need_x, need_w, _ = ctx.needs_input_grad
+        return grad @ w.T if need_x else None, x.mT @ grad if need_w else None, grad
 
     def jvp(ctx, tx: Array, tw: Array, tb: Array) -> Array:
         x, w = ctx.saved_tensors

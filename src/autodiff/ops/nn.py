@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import Function
+from ..core import Function
 
 Array = np.ndarray
 Axis = int | tuple[int, ...] | None
@@ -24,11 +24,8 @@ def _shift(x: Array, axis: Axis) -> Array:
 def _log_sum(shifted: Array, axis: Axis) -> Array:
     """log Σ exp(shifted) along axis (kept): the shifted max is 0, so the sum is at least 1, except on an
     empty axis or a row of -inf, whose log is -inf, as in PyTorch."""
-    s = np.exp(shifted).sum(axis=axis, keepdims=True)
-    if s.all():
-        return np.log(s)
-    with np.errstate(divide="ignore"):  # only there: np.errstate costs a microsecond a call
-        return np.log(s)
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def _nan(x: Array) -> Array:
@@ -63,7 +60,7 @@ class LogSumExp(Function):
 
 
 class Softmax(Function):
-    """p = exp(x) / Σ exp(x);  dL/dx = p ⊙ (g - ⟨g, p⟩)"""
+    """p = exp(x) / Σ exp(x);  x̄ = p ⊙ (z̄ - ⟨z̄, p⟩)"""
 
     def forward(ctx, x: Array, axis: Axis = -1) -> Array:
         e = np.exp(x - _shift(x, axis))
@@ -80,7 +77,7 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """z = x - logsumexp(x);  dL/dx = g - softmax(x) Σ g"""
+    """z = x - logsumexp(x);  x̄ = z̄ - softmax(x) Σ z̄"""
 
     def forward(ctx, x: Array, axis: Axis = -1) -> Array:
         z = _log_softmax(x, axis)
@@ -101,19 +98,16 @@ class NLLLoss(Function):
     """L = -mean over the batch of z[i, yᵢ];  dL/dz = -onehot(y) / n  (with z = log_softmax(x): cross-entropy)"""
 
     def forward(ctx, z: Array, targets: Array) -> Array:
-        rows, onehot = np.arange(len(targets)), np.zeros_like(z)
-        onehot[rows, targets] = 1
-        ctx.save_for_backward(onehot)
+        rows, ctx.onehot = np.arange(len(targets)), np.zeros_like(z)
+        ctx.onehot[rows, targets] = 1
         ctx.n = len(targets)
         return -z[rows, targets].sum() / ctx.n if ctx.n else _nan(z)
 
     def backward(ctx, grad: Array) -> Array:
-        (onehot,) = ctx.saved_tensors
-        return onehot * (-grad / max(ctx.n, 1))
+        return ctx.onehot * (-grad / max(ctx.n, 1))
 
     def jvp(ctx, tz: Array) -> Array:
-        (onehot,) = ctx.saved_tensors
-        return -(onehot * tz).sum() / ctx.n if ctx.n else _nan(tz)
+        return -(ctx.onehot * tz).sum() / ctx.n if ctx.n else _nan(tz)
 
 
 class MSELoss(Function):
@@ -122,14 +116,14 @@ class MSELoss(Function):
     def forward(ctx, p: Array, t: Array) -> Array:
         diff = p - t
         ctx.save_for_backward(p, t)
-        ctx.two_over_n = 2 / max(diff.size, 1)  # one Python float: one NumPy call fewer in backward
-        return np.vdot(diff, diff) / diff.size if diff.size else _nan(diff)  # vdot: Σ diff², one call
+        ctx.n = diff.size
+        return np.vdot(diff, diff) / ctx.n if ctx.n else _nan(diff)
 
     def backward(ctx, grad: Array) -> tuple[Array, Array | None]:
         p, t = ctx.saved_tensors
-        dp = (p - t) * (grad * ctx.two_over_n)
+        dp = (p - t) * (grad * (2 / max(ctx.n, 1)))
         return dp, -dp if ctx.needs_input_grad[1] else None
 
     def jvp(ctx, tp: Array, tt: Array) -> Array:
         p, t = ctx.saved_tensors
-        return ((p - t) * (tp - tt)).sum() * ctx.two_over_n
+        return ((p - t) * (tp - tt)).sum() * (2 / ctx.n) if ctx.n else _nan(tp)

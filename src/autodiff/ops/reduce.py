@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine import Function
+from ..core import Function
 
 Array = np.ndarray
 Axis = int | tuple[int, ...] | None
@@ -38,13 +38,13 @@ class Mean(Function):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         z = x.sum(axis=axis, keepdims=keepdims)
         ctx.n = x.size // max(z.size, 1)
-        return z / ctx.n  # x.mean(), without NumPy's Python-level wrapper
+        return z / ctx.n
 
     def backward(ctx, grad: Array) -> Array:
         return _expand(grad / ctx.n, ctx)
 
     def jvp(ctx, tx: Array) -> Array:
-        return tx.sum(axis=ctx.axis, keepdims=ctx.keepdims) / ctx.n  # as forward: ndarray.mean rejects axis 0 of a 0-d x
+        return tx.sum(axis=ctx.axis, keepdims=ctx.keepdims) / ctx.n
 
 
 class Max(Function):
@@ -54,12 +54,10 @@ class Max(Function):
         return _pick(ctx, x, x.max(axis=axis, keepdims=keepdims), axis, keepdims)
 
     def backward(ctx, grad: Array) -> Array:
-        (share,) = ctx.saved_tensors
-        return share * _expand(grad, ctx)
+        return ctx.share * _expand(grad, ctx)
 
     def jvp(ctx, tx: Array) -> Array:
-        (share,) = ctx.saved_tensors
-        return (share * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)
+        return (ctx.share * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)
 
 
 class Min(Max):
@@ -70,8 +68,8 @@ class Min(Max):
 
 
 def _pick(ctx: Function, x: Array, z: Array, axis: Axis, keepdims: bool) -> Array:
-    """Save, for max/min, which entries of x were picked (ties share the gradient)."""
+    """Note, for max/min, which entries of x were picked (ties share the gradient)."""
     ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
     hit = x == _expand(z, ctx)
-    ctx.save_for_backward((hit / hit.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False))
+    ctx.share = (hit / hit.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False)
     return z

@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function
-from ..tensor import Tensor
+from ..core import Function, Tensor
 
 Array = np.ndarray
 
@@ -64,7 +63,7 @@ class GetItem(Function):
         return x[ctx.index]
 
     def backward(ctx, grad: Array) -> Array:
-        return ScatterAdd.apply(grad, index=ctx.index, shape=ctx.shape)
+        return scatter_add(grad, ctx.index, ctx.shape)
 
     def jvp(ctx, tx: Array) -> Array:
         return tx[ctx.index]
@@ -81,7 +80,15 @@ class ScatterAdd(Function):
         return grad[ctx.index]
 
     def jvp(ctx, tx: Array) -> Array:
-        return _scatter_add(tx, ctx.index, ctx.shape)
+        return scatter_add(tx, ctx.index, ctx.shape)
+
+
+def scatter_add(grad: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """zeros(shape) with grad added at index: NumPy's add.at on arrays, the ScatterAdd op on Tensors (recorded,
+    for higher order: np.add.at works in place, which NumPy's protocols cannot hand to an op)."""
+    if isinstance(grad, Tensor):
+        return ScatterAdd.apply(grad, index=index, shape=shape)
+    return _scatter_add(grad, index, shape)
 
 
 def _scatter_add(x: Array, index: Any, shape: tuple[int, ...]) -> Array:
