@@ -14,10 +14,11 @@ from . import autograd, datasets, forward, functional, nn, optim, viz  # viz imp
 from .gradcheck import gradgradcheck
 from .checkpoint import checkpoint, checkpoint_sequential
 from .compiler import compile
+from .linear import linear_transpose, linearize
 
 __all__ = [
     "Function", "Tensor", "as_tensor", "autograd", "checkpoint", "clip", "checkpoint_sequential", "compile", "concatenate", "datasets", "enable_grad", "forward",
-    "functional", "grad", "gradgradcheck", "hessian", "hvp", "is_grad_enabled", "jacobian", "jvp", "matmul", "maximum", "minimum",
+    "functional", "grad", "gradgradcheck", "hessian", "hvp", "is_grad_enabled", "jacobian", "jvp", "linear_transpose", "linearize", "matmul", "maximum", "minimum",
     "nn", "no_grad", "optim", "set_grad_enabled", "stack", "vjp", "viz", "where",
 ]
 __version__ = "0.1.0"

@@ -694,7 +694,7 @@ class Backward:
         for hook in node.hooks:
             hook(node, grad)
         grads = type(node).backward(node, grad)
-        return grads if type(grads) is tuple and len(grads) == len(node.parents) else per_input(node, grads)
+        return grads if type(grads) is tuple and len(grads) == len(node.needs_input_grad) else per_input(node, grads)
 
     def fit(self, grad: Any, x: Vertex, node: Function) -> Any:
         """node's gradient for its input x, fitted to x: summed over broadcast axes, in x's dtype."""
@@ -750,8 +750,8 @@ def per_input(node: Function, grads: Any) -> tuple[Any, ...]:
     """What a backward returned, as one gradient per input."""
     if type(grads) is not tuple:
         grads = (grads,)
-    if len(grads) != len(node.parents):
-        raise RuntimeError(f"{type(node).__name__}.backward returned {len(grads)} gradients for {len(node.parents)} inputs")
+    if len(grads) != len(node.needs_input_grad):
+        raise RuntimeError(f"{type(node).__name__}.backward returned {len(grads)} gradients for {len(node.needs_input_grad)} inputs")
     return grads
 
 
@@ -774,10 +774,14 @@ def _refit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, node: Function, x
 
 def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -> Any:
     """grad summed over the axes broadcasting added to shape or stretched in it (an array, even for ())."""
-    axes = broadcast_axes(grad.shape, shape)
-    if axes is None:
+    if broadcast_axes(grad.shape, shape) is None:
         raise _shape_error(node, x, grad.shape, shape)
-    return np.add.reduce(grad, axis=axes, keepdims=True).reshape(shape)
+    return sum_to(grad, shape)
+
+
+def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
+    """grad summed down to shape over the axes broadcasting added or stretched: broadcasting's transpose."""
+    return np.add.reduce(grad, axis=broadcast_axes(grad.shape, shape), keepdims=True).reshape(shape)
 
 
 def _shape_error(node: Function, x: Vertex, got: tuple[int, ...], shape: tuple[int, ...]) -> ValueError:
