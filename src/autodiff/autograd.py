@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Backward, Function, Tensor
+from .core import Backward, Function, Tensor, add_grads
 from .higher import RecordedBackward
 
 
@@ -35,10 +35,10 @@ def grad(
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"autograd.grad: input {i} does not require grad")
-    sweep = (_RecordedGrad if create_graph else _Grad)(create_graph if retain_graph is None else retain_graph)
-    sweep.wanted, sweep.until = _ends(inputs)
-    sums = sweep.run(outputs, cotangents)
-    found = [sums.get(x.grad_fn or x, sweep.wanted.get(x.grad_fn)) for x in inputs]
+    wanted, until = _ends(inputs)
+    backward = sweep(create_graph, create_graph if retain_graph is None else retain_graph, until, wanted)
+    sums = backward.run(outputs, cotangents)
+    found = [sums.get(x.grad_fn or x, backward.wanted.get(x.grad_fn)) for x in inputs]
     for i, g in enumerate(found):
         if g is None and not allow_unused:
             raise RuntimeError(f"autograd.grad: input {i} was not used to compute the outputs; "
@@ -46,23 +46,40 @@ def grad(
     return tuple(None if g is None else g if isinstance(g, Tensor) else Tensor._make(np.array(g)) for g in found)
 
 
-class _Inputs:
-    """A sweep that also gives the gradients of intermediate tensors: it stops at such a tensor's node unless
-    another input lies behind it, and else keeps the node's gradient when it pops (complete by then)."""
+def sweep(create_graph: bool, retain_graph: bool, until: frozenset[Function] = frozenset(),
+          wanted: dict[Function, Any] | None = None) -> Backward:
+    """A backward pass (recorded, for create_graph) that stops at the nodes in `until`, keeping their gradient
+    as a leaf's, and keeps the complete gradient of each node in `wanted` when it pops."""
+    backward = (_RecordedGrad if create_graph else _Grad)(retain_graph)
+    backward.until, backward.wanted = until, {} if wanted is None else wanted
+    return backward
 
+
+class _Intermediates:
+    """A sweep that gives the gradients of intermediate tensors: it stops at the nodes in `until` (another
+    input lies behind none of them) and keeps the gradient of the nodes in `wanted` when they pop."""
+
+    until: frozenset[Function]
     wanted: dict[Function, Any]
+    sums: dict[Any, Any]
 
     def vjp(self, node: Function, grad: Any) -> tuple[Any, ...]:
         if node in self.wanted:
             self.wanted[node] = grad
         return super().vjp(node, grad)  # type: ignore[misc]
 
+    def accumulate(self, x: Any, grad: Any) -> None:
+        if x in self.until:  # not passed on: its sum waits, as a leaf's does
+            self.sums[x] = add_grads(self.sums[x], grad) if x in self.sums else grad
+        else:
+            super().accumulate(x, grad)  # type: ignore[misc]
 
-class _Grad(_Inputs, Backward):
+
+class _Grad(_Intermediates, Backward):
     pass
 
 
-class _RecordedGrad(_Inputs, RecordedBackward):
+class _RecordedGrad(_Intermediates, RecordedBackward):
     pass
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .core import Backward, Function, Tensor, Watcher, enable_grad, no_grad, watchers, watching
-from .higher import RecordedBackward
+from .autograd import sweep
+from .core import Function, Tensor, Watcher, enable_grad, no_grad, watchers, watching
 from .ops import Alias
 
 
@@ -36,9 +36,9 @@ class Checkpoint(Function):
             outs = _outputs(ctx.fn(*_placed(ctx.args, ctx.where, xs)))
         live = [(o, g) for o, g in zip(outs, _pieces(grad, outs)) if o.requires_grad]
         vertices = [x.grad_fn or x for x in xs] + list(ctx.parents[n:])
-        sweep = RecordedBackward(retain_graph=True) if isinstance(grad, Tensor) else Backward()
-        sweep.until = frozenset(v for v in vertices if isinstance(v, Function))  # the graph outside stays whole
-        sums = sweep.run(*map(list, zip(*live))) if live else {}
+        recorded = isinstance(grad, Tensor)  # create_graph: the gradients are recorded, and the graph kept
+        outside = frozenset(v for v in vertices if isinstance(v, Function))  # where the sweep stops: the graph
+        sums = sweep(recorded, recorded, outside).run(*map(list, zip(*live))) if live else {}  # around stays whole
         return tuple(sums.get(v) if need else None for v, need in zip(vertices, ctx.needs_input_grad))
 
 

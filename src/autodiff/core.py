@@ -622,8 +622,8 @@ def _record(ctx: Function, out: Tensor) -> None:
 def tag_saved(ctx: Function, arrays: list[Any], out: np.ndarray) -> tuple[int, ...]:
     """Which input (its index) or the output (OUTPUT) each array forward saved is; anything else raises."""
     tags = []
-    for k, a in enumerate(ctx.saved_tensors):  # most ops save inputs in their order, or the output
-        tags.append(k if k < len(arrays) and a is arrays[k] else OUTPUT if a is out else _input_index(ctx, arrays, a))
+    for k, a in enumerate(ctx.saved_tensors):  # most ops save the output, or inputs in their order
+        tags.append(OUTPUT if a is out else k if k < len(arrays) and a is arrays[k] else _input_index(ctx, arrays, a))
     return tuple(tags)
 
 
@@ -658,8 +658,6 @@ Vertex = Any  # a node (Function) or a leaf (Tensor): what a gradient is summed 
 class Backward:
     """One backward pass: seed the roots, then pop the newest node, apply its VJP, fit each gradient to its
     input and accumulate it there. A subclass may override a step; higher order does (autodiff.higher)."""
-
-    until: frozenset[Function] = frozenset()  # nodes whose gradient is wanted, not passed on (autograd.grad)
 
     def __init__(self, retain_graph: bool = False) -> None:
         self.retain_graph = retain_graph
@@ -714,7 +712,7 @@ class Backward:
             self.sums[x] = add_grads(self.sums[x], grad)
         else:
             self.sums[x] = grad
-            if isinstance(x, Function) and x not in self.until:
+            if isinstance(x, Function):
                 heappush(self.todo, (x.number, x))
 
     def release(self, node: Function) -> None:
