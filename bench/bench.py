@@ -84,7 +84,7 @@ def mlp_data(sizes: list[int], batch: int, dtype: type, loss: str, seed: int = 0
 def chain_data(n_ops: int, seed: int = 1) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     return {"x": rng.uniform(0.5, 1.5, 10), "w": rng.uniform(0.98, 1.0, 10), "b": rng.uniform(0, 0.02, 10),
-            "cycles": n_ops // 3}
+            "cycles": n_ops // 3, "tanh_cycles": n_ops // 5}
 
 
 # NumPy by hand: the same arithmetic with no engine. -----------------------------------------
@@ -121,6 +121,44 @@ def numpy_mlp(d: dict[str, Any], act: str, loss: str) -> Callable[[], Grads]:
     return step
 
 
+def numpy_chain_scalars(d: dict[str, Any]) -> Callable[[], Grads]:
+    """B with its constants written as numbers: y <- relu(0.999 y + 0.001)."""
+    x = d["x"]
+
+    def step() -> Grads:
+        y, masks = x, []
+        for _ in range(d["cycles"]):
+            y = y * 0.999 + 0.001
+            masks.append(y > 0)
+            y = np.maximum(y, 0)
+        _ = y.sum()
+        g = np.ones_like(y)
+        for m in reversed(masks):
+            g = g * m * 0.999
+        return [g]
+
+    return step
+
+
+def numpy_tanh_chain(d: dict[str, Any]) -> Callable[[], Grads]:
+    """S: h <- tanh(1.0001 y + 0.001); y <- 1 - h²."""
+    x = d["x"]
+
+    def step() -> Grads:
+        y, hs = x, []
+        for _ in range(d["tanh_cycles"]):
+            h = np.tanh(y * 1.0001 + 0.001)
+            hs.append(h)
+            y = 1 - h * h
+        _ = y.sum()
+        g = np.ones_like(y)
+        for h in reversed(hs):
+            g = (g * -h * 2) * (1 - h * h) * 1.0001
+        return [g]
+
+    return step
+
+
 def numpy_chain(d: dict[str, Any]) -> Callable[[], Grads]:
     x, w, b = d["x"], d["w"], d["b"]
 
@@ -144,12 +182,18 @@ def numpy_chain(d: dict[str, Any]) -> Callable[[], Grads]:
 
 class Lib:
     name = "?"
-    workloads = "ABCD"  # the workloads it runs (by letter)
+    workloads = {"A", "B", "C", "D"}  # the workloads it runs (A for A f64 and A f32)
 
     def mlp(self, d: dict[str, Any], act: str, loss: str) -> Callable[[], Any]:
         raise NotImplementedError
 
     def chain(self, d: dict[str, Any]) -> Callable[[], Any]:
+        raise NotImplementedError
+
+    def chain_scalars(self, d: dict[str, Any]) -> Callable[[], Any]:
+        raise NotImplementedError
+
+    def tanh_chain(self, d: dict[str, Any]) -> Callable[[], Any]:
         raise NotImplementedError
 
     def to_numpy(self, grads: Any) -> Grads:
@@ -158,8 +202,11 @@ class Lib:
 
 class NumpyByHand(Lib):
     name = "numpy"
+    workloads = {"A", "B", "B scalars", "C", "D", "S"}
     mlp = staticmethod(numpy_mlp)
     chain = staticmethod(numpy_chain)
+    chain_scalars = staticmethod(numpy_chain_scalars)
+    tanh_chain = staticmethod(numpy_tanh_chain)
 
 
 def _affine(h: Any, W: Any, b: Any) -> Any:
@@ -181,10 +228,24 @@ def _chain(y: Any, w: Any, b: Any, cycles: int, relu: Callable[[Any], Any]) -> A
     return y.sum()
 
 
+def _chain_scalars(y: Any, cycles: int, relu: Callable[[Any], Any]) -> Any:
+    for _ in range(cycles):
+        y = relu(y * 0.999 + 0.001)
+    return y.sum()
+
+
+def _tanh_chain(y: Any, cycles: int) -> Any:
+    for _ in range(cycles):
+        h = (y * 1.0001 + 0.001).tanh()
+        y = 1 - h * h
+    return y.sum()
+
+
 class Autodiff(Lib):
     """autodiff speaks PyTorch's words (Tensor, requires_grad, backward, .grad, F.*): one text serves both."""
 
     name = "autodiff"
+    workloads = {"A", "B", "B scalars", "C", "D", "S"}
 
     def __init__(self) -> None:
         import autodiff
@@ -223,6 +284,22 @@ class Autodiff(Lib):
 
         return step
 
+    def chain_scalars(self, d: dict[str, Any]) -> Callable[[], Any]:
+        return self._of_x(d, lambda x: _chain_scalars(x, d["cycles"], self.F.relu))
+
+    def tanh_chain(self, d: dict[str, Any]) -> Callable[[], Any]:
+        return self._of_x(d, lambda x: _tanh_chain(x, d["tanh_cycles"]))
+
+    def _of_x(self, d: dict[str, Any], loss: Callable[[Any], Any]) -> Callable[[], Any]:
+        x, run = self.tensor(d["x"], requires_grad=True), self.run(loss)
+
+        def step() -> list[Any]:
+            x.grad = None
+            run(x)
+            return [x.grad]
+
+        return step
+
     def run(self, loss: Callable[..., Any]) -> Callable[..., Any]:
         """How a step runs its loss: eagerly, forward then backward (Compiled: autodiff.compile)."""
         return lambda *args: loss(*args).backward()
@@ -232,7 +309,7 @@ class AutodiffMatmul(Autodiff):
     """The layer as a user may write it, h @ W + b: two nodes (MatMul, Add) instead of F.linear's Affine."""
 
     name = "autodiff x@W+b"
-    workloads = "AD"
+    workloads = {"A", "D"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -243,7 +320,7 @@ class Compiled(Autodiff):
     """autodiff.compile(loss): the first call traces, every later one replays straight-line NumPy."""
 
     name = "autodiff.compile"
-    workloads = "ABD"
+    workloads = {"A", "B", "B scalars", "D", "S"}
 
     def run(self, loss: Callable[..., Any]) -> Callable[..., Any]:
         import autodiff
@@ -255,7 +332,7 @@ class CompiledMatmul(Compiled, AutodiffMatmul):
     """autodiff.compile over the layer written h @ W + b."""
 
     name = "autodiff.compile x@W+b"
-    workloads = "AD"
+    workloads = {"A", "D"}
 
 
 class Torch(Autodiff):
@@ -276,7 +353,7 @@ class Floor(Autodiff):
     """bench/floor.py: PyTorch's Function interface in Python and nothing else, on the chain (B, C)."""
 
     name = "floor"
-    workloads = "BC"
+    workloads = {"B", "C"}
 
     def __init__(self) -> None:
         import floor
@@ -495,7 +572,7 @@ def run_workload(label: str, libs: dict[str, Lib], build: Callable[[Lib], Callab
     rows, steps = {}, {}
     ref = libs["numpy"].to_numpy(build(libs["numpy"])())
     for name, lib in libs.items():
-        if label[0] not in lib.workloads:
+        if (label[0] if label.startswith("A ") else label) not in lib.workloads:
             continue
         row = rows[name] = {"workload": label, "lib": name}
         try:
@@ -728,6 +805,10 @@ def main() -> None:
                           5 if quick else A_STEPS, tol)
     n_ops = 1000 if not quick else 99
     rows += run_workload("B", libs, lambda lib: lib.chain(chain_data(n_ops)), rounds, sample, 1e-9, per=n_ops)
+    rows += run_workload("B scalars", libs, lambda lib: lib.chain_scalars(chain_data(n_ops)), rounds, sample, 1e-9,
+                         per=n_ops)
+    rows += run_workload("S", libs, lambda lib: lib.tanh_chain(chain_data(n_ops)), rounds, sample, 1e-9,
+                         per=chain_data(n_ops)["tanh_cycles"] * 5 + 1)
     rows += run_depth([name for name, lib in libs.items() if "C" in lib.workloads], quick)
     d_small = mlp_data([2, 16, 16, 1], 100, np.float64, "mse")
     rows += run_workload("D", libs, lambda lib: lib.mlp(d_small, "relu", "mse"), rounds, sample, 1e-9)
@@ -735,7 +816,7 @@ def main() -> None:
     result = {"quick": quick, "environment": env, "rows": rows, "goals": goals(rows)}
     text = table(rows)
     goal_lines = "\n".join(goal_line(g) for g in result["goals"])
-    print("\n" + text + "\n\nThe goals of issues 5 and 14:\n" + goal_lines)
+    print("\n" + text + "\n\nThe goals of issues 14, 18 and 19:\n" + goal_lines)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     (args.out / "results.md").write_text(markdown(env, text, goal_lines))
