@@ -219,9 +219,10 @@ def programs(draw: Any) -> Program:
             pool.append(out)
     grad_terms = [i for i, x in enumerate(pool) if x.requires_grad]
     p.terms = [grad_terms[-1], *draw(st.lists(st.sampled_from(range(len(pool))), max_size=3))]
+    fixed = len(pool)  # the values before the masks: their shapes do not change from call to call
     for i in masks:  # x[mask], a count of rows that changes with the argument, straight into the loss
         m = p.base + i
-        users = [j for j, x in enumerate(pool) if j != m and x.ndim and x.shape[0] == pool[m].shape[0]
+        users = [j for j, x in enumerate(pool[:fixed]) if j != m and x.ndim and x.shape[0] == pool[m].shape[0]
                  and x.dtype.kind == "f" and x.requires_grad]
         if users:
             p.steps.append(((lambda x, mask: x[mask]), [draw(st.sampled_from(users)), m], False))

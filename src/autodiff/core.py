@@ -506,15 +506,19 @@ def _take(ctx: Function, inputs: tuple[Any, ...]) -> tuple[tuple[Any, ...], list
     """The inputs, of one dtype, and their arrays; notes on ctx which need a gradient and the node or leaf
     behind each (the graph's edges). Python numbers become 0-d arrays of the tensors' dtype; inputs of
     different dtypes, arrays and NumPy scalars are promoted first, by PyTorch's rule."""
-    ctx.saved_tensors = ctx.saved_tags = ()
-    if len(inputs) == 1 and isinstance(inputs[0], Tensor):  # the fast paths: one tensor, or two
+    ctx.saved_tensors = ()
+    n = len(inputs)
+    if n == 1 and isinstance(inputs[0], Tensor):  # the fast paths: one tensor, or two of one dtype
         x = inputs[0]
         need = _state.grad_enabled and x._requires_grad
         ctx.needs_input_grad, ctx.parents = (need,), ((x.grad_fn or x) if need else None,)
         return inputs, [x.data]
-    taken = _take_pair(ctx, *inputs) if len(inputs) == 2 else None
-    if taken is not None:
-        return taken
+    if n == 2:
+        x, y = inputs
+        if not (isinstance(x, Tensor) and isinstance(y, Tensor) and x.data.dtype is y.data.dtype):
+            x, y = _pair(x, y)
+        if x is not None:
+            return (x, y), _take_pair(ctx, x, y)
     recording = _state.grad_enabled
     arrays, needs, parents, dtype = [], [], [], None
     for x in inputs:
@@ -531,19 +535,18 @@ def _take(ctx: Function, inputs: tuple[Any, ...]) -> tuple[tuple[Any, ...], list
     return inputs, arrays
 
 
-def _take_pair(ctx: Function, x: Any, y: Any) -> tuple[tuple[Tensor, Tensor], list[Any]] | None:
-    """_take for the common case, unrolled: two tensors of one dtype, or a tensor and a Python number (made a
-    0-d array of the tensor's dtype); None for anything else."""
-    if not isinstance(x, Tensor):
-        if not isinstance(y, Tensor) or type(x) not in _NUMBERS or _NUMBERS[type(x)] > _KINDS[y.data.dtype.kind]:
-            return None
-        x = Tensor._make(np.asarray(x, y.data.dtype))
-    elif not isinstance(y, Tensor):
-        if type(y) not in _NUMBERS or _NUMBERS[type(y)] > _KINDS[x.data.dtype.kind]:
-            return None
-        y = Tensor._make(np.asarray(y, x.data.dtype))
-    elif x.data.dtype is not y.data.dtype:
-        return None
+def _pair(x: Any, y: Any) -> tuple[Tensor, Tensor] | tuple[None, None]:
+    """A tensor and a Python number of its kind as two tensors of one dtype, the number a 0-d array; (None,
+    None) for anything else (promotion's work)."""
+    if isinstance(x, Tensor) and type(y) in _NUMBERS and _NUMBERS[type(y)] <= _KINDS[x.data.dtype.kind]:
+        return x, Tensor._make(np.asarray(y, x.data.dtype))
+    if isinstance(y, Tensor) and type(x) in _NUMBERS and _NUMBERS[type(x)] <= _KINDS[y.data.dtype.kind]:
+        return Tensor._make(np.asarray(x, y.data.dtype)), y
+    return None, None
+
+
+def _take_pair(ctx: Function, x: Tensor, y: Tensor) -> list[Any]:
+    """_take for two tensors of one dtype, unrolled."""
     recording = _state.grad_enabled
     need_x, need_y = recording and x._requires_grad, recording and y._requires_grad
     ctx.needs_input_grad = (need_x, need_y)
@@ -551,7 +554,7 @@ def _take_pair(ctx: Function, x: Any, y: Any) -> tuple[tuple[Tensor, Tensor], li
     a, b = x.data, y.data
     if a is b and px is not py:
         b = b.view()  # as _untangle
-    return (x, y), [a, b]
+    return [a, b]
 
 
 def _one_dtype(cls: type[Function], inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:

@@ -29,7 +29,8 @@ class RecordedBackward(Backward):
         saved = node.saved_tensors
         if saved is None:
             return super().vjp(node, grad)  # the error
-        node.saved_tensors = tuple(rejoined(node, tag, a) for tag, a in zip(node.saved_tags, saved))
+        if saved:
+            node.saved_tensors = tuple(rejoined(node, tag, a) for tag, a in zip(node.saved_tags, saved))
         try:
             with enable_grad():
                 return super().vjp(node, as_tensor(grad))
