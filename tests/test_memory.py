@@ -91,17 +91,28 @@ def test_zero_grad_keeps_the_old_array_until_backward_computes_the_next(no_gc: N
     np.testing.assert_array_equal(w.grad, [3.0, 3.0, 3.0])
 
 
-@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps, lr=0.1)],
-                         ids=["SGD", "Adam"])
+OPTIMIZERS = {  # every option: each keeps its buffers from the first step on
+    "SGD": lambda ps: optim.SGD(ps, lr=0.1),
+    "SGD momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    "SGD dampening weight_decay": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.5, weight_decay=0.1),
+    "SGD nesterov weight_decay": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+    "Adam": lambda ps: optim.Adam(ps, lr=0.1),
+    "Adam amsgrad weight_decay": lambda ps: optim.Adam(ps, lr=0.1, amsgrad=True, weight_decay=0.1),
+    "AdamW amsgrad": lambda ps: optim.AdamW(ps, lr=0.1, amsgrad=True),
+}
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS)
 def test_an_optimizer_step_allocates_no_array(make) -> None:
     params = [Tensor(np.ones((300, 200)), requires_grad=True), Tensor(np.ones(200), requires_grad=True)]
     opt = make(params)
     for p in params:
         p.grad = np.full(p.shape, 0.5)
-    opt.step()
+    opt.step()  # the first step makes the buffers
     tracemalloc.start()
     try:
         opt.step()
+        opt.zero_grad(set_to_none=False)  # zeros written into the arrays
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

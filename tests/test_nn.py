@@ -87,6 +87,164 @@ def test_a_module_without_forward_says_so() -> None:
         type("Empty", (nn.Module,), {})()(Tensor(1.0))
 
 
+# Tied weights, state_dict and load_state_dict, as torch.nn
+
+
+def torch_twin(model: nn.Module):
+    """model rebuilt in torch.nn (float64), weights copied (Linear's transposed: torch keeps (out, in))."""
+    torch = pytest.importorskip("torch")
+    layers = {id(m): torch.nn.Linear(*m.weight.shape).double() for m in model.layers if isinstance(m, nn.Linear)}
+    twin = torch.nn.Sequential(*(layers.get(id(m)) or torch.nn.Tanh() for m in model.layers))
+    with torch.no_grad():
+        for m in model.layers:
+            if isinstance(m, nn.Linear):
+                layers[id(m)].weight.copy_(torch.tensor(m.weight.data.T))
+                layers[id(m)].bias.copy_(torch.tensor(m.bias.data))
+    return twin
+
+
+def as_torch(sd: dict) -> dict:
+    """A state dict of ours as torch's: tensors, weights transposed."""
+    torch = pytest.importorskip("torch")
+    return {k: torch.tensor(np.asarray(v).T if k.endswith("weight") else np.asarray(v)) for k, v in sd.items()}
+
+
+def tied_model() -> nn.Sequential:
+    lin = nn.Linear(2, 2, seed=0)
+    return nn.Sequential(lin, nn.Tanh(), lin, nn.Tanh(), nn.Linear(2, 3, seed=1))
+
+
+def test_a_tied_weight_is_listed_once_under_the_first_name_found_as_in_torch() -> None:
+    model = tied_model()
+    twin = torch_twin(model)
+    names = [n for n, _ in model.named_parameters()]
+    assert names == [n for n, _ in twin.named_parameters()] == ["0.weight", "0.bias", "4.weight", "4.bias"]
+    assert len(model.parameters()) == len(list(twin.parameters())) == 4
+    every = [n for n, _ in model.named_parameters(remove_duplicate=False)]
+    assert every == [n for n, _ in twin.named_parameters(remove_duplicate=False)]
+    assert list(model.state_dict()) == list(twin.state_dict()) == every  # state_dict: every name, as torch
+    (model(Tensor(np.ones((1, 2)))).sum()).backward()
+    assert model[0].weight.grad is model[2].weight.grad  # one parameter, one gradient: both uses add into it
+
+
+def test_a_parameter_shared_by_two_modules_and_own_parameters_first_as_in_torch() -> None:
+    torch = pytest.importorskip("torch")
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            self.first = nn.Linear(2, 2, seed=0)
+            self.second = nn.Linear(2, 2, seed=1)
+            self.second.weight = self.first.weight  # tied across modules
+            self.scale = nn.Parameter(np.ones(2))  # assigned last, listed first: the module's own come first
+
+    class TorchNet(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.first, self.second = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+            self.second.weight = self.first.weight
+            self.scale = torch.nn.Parameter(torch.ones(2))
+
+    names = [n for n, _ in Net().named_parameters()]
+    assert names == [n for n, _ in TorchNet().named_parameters()] == ["scale", "first.weight", "first.bias", "second.bias"]
+    assert list(Net().state_dict()) == list(TorchNet().state_dict())
+
+
+def test_state_dict_round_trip_copies_in_place_and_keeps_the_parameters() -> None:
+    model, other = tied_model(), nn.MLP([2, 2, 2, 3], activation="tanh", seed=7)
+    other.layers[2] = other.layers[0]  # the same shape of model, another tied weight
+    saved = model.state_dict()
+    assert all(a is not p.data for a, (_, p) in zip(saved.values(), model.named_parameters(remove_duplicate=False)))
+    held = other.parameters()  # an optimizer's hold on them
+    assert other.load_state_dict(saved) == ([], [])
+    assert other.parameters() == held and all(p.data is not saved[n] for n, p in other.named_parameters())
+    for (n, p), (_, q) in zip(model.named_parameters(), other.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    saved["0.weight"][...] = 0.0  # a copy: the model is untouched
+    assert model[0].weight.data.any()
+
+
+def test_load_state_dict_not_strict_reports_what_it_skipped_as_torch() -> None:
+    model = tied_model()
+    twin = torch_twin(model)
+    sd = {k: v for k, v in model.state_dict().items() if k != "4.bias"} | {"extra": np.zeros(1)}
+    ours = model.load_state_dict(sd, strict=False)
+    theirs = twin.load_state_dict(as_torch(sd), strict=False)
+    assert ours == (["4.bias"], ["extra"]) and ours == (theirs.missing_keys, theirs.unexpected_keys)
+
+
+def test_load_state_dict_casts_floats_as_torch_copies_them() -> None:
+    model = tied_model()
+    sd = {k: v.astype(np.float32) for k, v in model.state_dict().items()}
+    model.load_state_dict(sd)
+    assert model[0].weight.dtype == np.float64
+    np.testing.assert_array_equal(model[0].weight.data, sd["0.weight"].astype(np.float64))
+
+
+BAD_MODULE_STATES = [  # (change to the state dict, the error's lines; torch refuses the first four too)
+    (lambda sd: sd.pop("4.bias"), ["Missing key(s) in state_dict: '4.bias'."]),
+    (lambda sd: sd.update(extra=np.ones(1)), ["Unexpected key(s) in state_dict: 'extra'."]),
+    (lambda sd: sd.update({"4.weight": np.ones((3, 2))}),
+     ["size mismatch for 4.weight: copying a param with shape (3, 2) from checkpoint, the shape in current model "
+      "is (2, 3)."]),
+    (lambda sd: (sd.pop("0.bias"), sd.update({"4.bias": np.ones((1, 3)), "x": 1})),
+     ["Missing key(s) in state_dict: '0.bias'.", "Unexpected key(s) in state_dict: 'x'.",
+      "size mismatch for 4.bias: copying a param with shape (1, 3) from checkpoint, the shape in current model is (3,)."]),
+    (lambda sd: sd.update({"0.bias": np.array(["a", "b"])}),
+     ["dtype mismatch for 0.bias: cannot copy <U1 from checkpoint into the float64 parameter."]),
+    (lambda sd: sd.update({"0.bias": np.ones(2, complex)}),
+     ["dtype mismatch for 0.bias: cannot copy complex128 from checkpoint into the float64 parameter."]),
+    (lambda sd: sd.update({"2.weight": sd["2.weight"] + 1}),
+     ["0.weight and 2.weight are one parameter (tied), but the state dict gives them different values."]),
+]
+
+
+@pytest.mark.parametrize("change, lines", BAD_MODULE_STATES, ids=range(len(BAD_MODULE_STATES)))
+def test_a_bad_module_state_is_refused_naming_every_problem_and_changes_nothing(change, lines: list[str]) -> None:
+    model = tied_model()
+    sd = {k: v + 0.5 for k, v in model.state_dict().items()}  # all good but the change: a partial load would show
+    change(sd)
+    before = {n: p.data.copy() for n, p in model.named_parameters()}
+    with pytest.raises(RuntimeError) as caught:
+        model.load_state_dict(sd)
+    assert str(caught.value) == "Error(s) in loading state_dict for Sequential:\n\t" + "\n\t".join(lines)
+    for n, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[n])
+
+
+def test_torch_refuses_the_same_module_states() -> None:
+    torch = pytest.importorskip("torch")
+    for change, lines in BAD_MODULE_STATES[:4]:
+        model = tied_model()
+        sd = model.state_dict()
+        change(sd)
+        with pytest.raises(RuntimeError, match="Error\\(s\\) in loading state_dict for Sequential"):
+            torch_twin(model).load_state_dict(as_torch(sd))
+
+
+def test_a_state_dict_that_is_not_a_mapping_is_refused() -> None:
+    with pytest.raises(TypeError, match="Expected state_dict to be dict-like, got list."):
+        tied_model().load_state_dict([np.ones(2)])
+
+
+def test_a_load_between_forward_and_backward_is_an_error_as_an_optimizer_step() -> None:
+    """load_state_dict changes the parameters in place, as torch's copy_: a graph that saved one refuses."""
+    model = tied_model()
+    loss = model(Tensor(np.ones((1, 2)))).sum()
+    model.load_state_dict(model.state_dict())
+    with pytest.raises(RuntimeError, match="changed in place after the forward pass"):
+        loss.backward()
+
+
+def test_module_zero_grad_sets_none_or_writes_zeros() -> None:
+    model = tied_model()
+    model(Tensor(np.ones((1, 2)))).sum().backward()
+    grads = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad is g and not g.any() for p, g in zip(model.parameters(), grads))
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
 # Optimizers
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import functional as F
-from .core import Tensor
+from .core import Tensor, no_grad
 
 
 Seed = int | np.random.Generator | None
@@ -23,8 +23,16 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=True)
 
 
+class IncompatibleKeys(NamedTuple):
+    """What load_state_dict(strict=False) skipped: names the model has and the state dict lacks, and the reverse."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
 class Module:
-    """A model or a piece of one. Parameters and sub-Modules assigned as attributes are found by parameters()."""
+    """A model or a piece of one. Parameters and sub-Modules assigned as attributes (or in a list or tuple
+    attribute) are found by parameters(), as torch registers them."""
 
     def forward(self, *args: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} defines no forward")
@@ -32,27 +40,100 @@ class Module:
     def __call__(self, *args: Any) -> Tensor:
         return self.forward(*args)
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, Parameter) for this module's parameters, then its sub-modules', in assignment order."""
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, sub-module) for each Module attribute, and each Module in a list or tuple attribute ("name.0")."""
         for name, value in vars(self).items():
-            if isinstance(value, Parameter):
-                yield prefix + name, value
-            elif isinstance(value, Module):
-                yield from value.named_parameters(f"{prefix}{name}.")
+            if isinstance(value, Module):
+                yield name, value
             elif isinstance(value, (list, tuple)):
                 for i, m in enumerate(value):
                     if isinstance(m, Module):
-                        yield from m.named_parameters(f"{prefix}{name}.{i}.")
+                        yield f"{name}.{i}", m
+
+    def named_parameters(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter): this module's own, in assignment order, then each sub-module's, as torch
+        orders them. A Parameter used in two places (tied weights) comes once, under the first name found,
+        unless remove_duplicate=False."""
+        seen: set[int] = set()
+        for name, p in self._every_parameter(prefix):
+            if not remove_duplicate or id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _every_parameter(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child._every_parameter(f"{prefix}{name}.")
 
     def parameters(self) -> list[Parameter]:
+        """Every Parameter once: what an optimizer takes (a tied weight is updated once per step)."""
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Every parameter's .grad set to None, or its array filled with zeros (set_to_none=False), as torch."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad[...] = 0
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """{dotted name: a copy of the parameter's array}, a tied parameter under each of its names (as torch,
+        whose values share the parameters' memory: torch.save copies them)."""
+        return {name: p.data.copy() for name, p in self.named_parameters(remove_duplicate=False)}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy each named array into its parameter, in place (an optimizer keeps its hold on them). strict:
+        the names must be exactly the model's. Everything is checked first: a load that fails changes nothing;
+        the error lists every problem, naming the key, the shapes, the dtypes (torch's words)."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        own = dict(self.named_parameters(remove_duplicate=False))
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict and missing:
+            errors.append(f"Missing key(s) in state_dict: {', '.join(map(repr, missing))}.")
+        if strict and unexpected:
+            errors.append(f"Unexpected key(s) in state_dict: {', '.join(map(repr, unexpected))}.")
+        values: dict[int, tuple[str, Parameter, np.ndarray]] = {}
+        for name, p in own.items():
+            if name in state_dict:
+                value, problem = _loadable(name, state_dict[name], p)
+                first = values.get(id(p))
+                if problem is None and first is not None and not np.array_equal(first[2], value, equal_nan=True):
+                    problem = (f"{first[0]} and {name} are one parameter (tied), but the state dict gives them "
+                               "different values.")
+                if problem is not None:
+                    errors.append(problem)
+                elif first is None:
+                    values[id(p)] = name, p, value
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        with no_grad():
+            for _, p, value in values.values():
+                np.copyto(p.data, value, casting="same_kind")
+                p.sub_(0.0)  # p is unchanged by it, but marked changed in place for the engine, as a step marks it
+        return IncompatibleKeys(missing, unexpected)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _loadable(name: str, value: Any, p: Parameter) -> tuple[Any, str | None]:
+    """value as an array to copy into p, or why it cannot be."""
+    try:
+        a = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except Exception as err:  # noqa: BLE001 (a ragged list, a tensor that requires grad, ...)
+        return None, f"{name} is not an array: {err}"
+    if not np.can_cast(a.dtype, p.dtype, "same_kind"):
+        return None, f"dtype mismatch for {name}: cannot copy {a.dtype} from checkpoint into the {p.dtype} parameter."
+    if a.shape != p.shape:
+        return None, (f"size mismatch for {name}: copying a param with shape {a.shape} from checkpoint, the shape in "
+                      f"current model is {p.shape}.")
+    return a, None
 
 
 class Linear(Module):
@@ -93,9 +174,8 @@ class Sequential(Module):
             x = layer(x)
         return x
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        for i, layer in enumerate(self.layers):  # PyTorch's names: "0.weight", "0.bias", "2.weight", ...
-            yield from layer.named_parameters(f"{prefix}{i}.")
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        return ((str(i), layer) for i, layer in enumerate(self.layers))  # torch's names: "0.weight", "2.weight", ...
 
     def __getitem__(self, i: int) -> Module:
         return self.layers[i]

@@ -56,7 +56,8 @@ class LogSumExp(Function):
 
     def jvp(ctx, tx: Array) -> Array:
         x, z = ctx.saved_tensors
-        return (np.exp(x - z.reshape(ctx.kept_shape)) * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)
+        t = (np.exp(x - z.reshape(ctx.kept_shape)) * tx).sum(axis=ctx.axis, keepdims=ctx.keepdims)
+        return t * np.nan if x.size == 0 else t  # over an empty axis, Σ eˣẋ / Σ eˣ = 0/0: nan, as torch
 
 
 class Softmax(Function):
