@@ -157,11 +157,20 @@ class Tensor:
         """self.data -= other, in place: an optimizer's update, under no_grad. A node that saved this
         tensor's array before the update then refuses to backpropagate (its array is no longer the one
         it saw)."""
-        if _state.grad_enabled and self._requires_grad:
-            raise RuntimeError("sub_: a tensor that requires grad is changed in place only under no_grad()")
+        self._in_place("sub_")
         np.subtract(self.data, getattr(other, "data", other), out=self.data)
-        self._version = _tick()
         return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """self.data[...] = src, in place (a loaded state), under no_grad, with sub_'s check."""
+        self._in_place("copy_")
+        np.copyto(self.data, getattr(src, "data", src), casting="same_kind")
+        return self
+
+    def _in_place(self, name: str) -> None:
+        if _state.grad_enabled and self._requires_grad:
+            raise RuntimeError(f"{name}: a tensor that requires grad is changed in place only under no_grad()")
+        self._version = _tick()
 
     def item(self) -> float:
         leaves_graph(self, ".item()")

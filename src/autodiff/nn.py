@@ -114,8 +114,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with no_grad():
             for _, p, value in values.values():
-                np.copyto(p.data, value, casting="same_kind")
-                p.sub_(0.0)  # p is unchanged by it, but marked changed in place for the engine, as a step marks it
+                p.copy_(value)  # in place: a graph that saved p's array refuses to backpropagate, as after a step
         return IncompatibleKeys(missing, unexpected)
 
     def __repr__(self) -> str:
