@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Backward, Function, Tensor, add_grads
+from .core import Backward, Function, Tensor, add_grads, as_tensor
 from .higher import RecordedBackward
 
 
@@ -43,7 +43,7 @@ def grad(
         if g is None and not allow_unused:
             raise RuntimeError(f"autograd.grad: input {i} was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
-    return tuple(None if g is None else g if isinstance(g, Tensor) else Tensor._make(np.array(g)) for g in found)
+    return tuple(None if g is None else as_tensor(np.array(g)) if not isinstance(g, Tensor) else g for g in found)
 
 
 def sweep(create_graph: bool, retain_graph: bool, until: frozenset[Function] = frozenset(),

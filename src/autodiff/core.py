@@ -387,6 +387,13 @@ def as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x))
 
 
+def output_of(node: Function, data: Any) -> Tensor:
+    """A Tensor for node's output, made again from its array: how higher order puts it back into the graph."""
+    t = Tensor._make(np.asarray(data))
+    t._requires_grad, t.grad_fn = True, node
+    return t
+
+
 def leaves_graph(t: Tensor, how: str) -> None:
     """Tell the watchers that t's value leaves the graph (as a number, an array)."""
     for watcher in _state.watchers:

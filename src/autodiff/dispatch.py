@@ -60,7 +60,7 @@ def ufunc(f: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, A
     if method == "__call__" and not kwargs and f in CONSTANT:
         return ops.Step.apply(*inputs, fn=f)
     if method == "__call__" and "out" not in kwargs and not _differentiable(inputs):
-        return Tensor._make(np.asarray(_constant(f"numpy.{f.__name__}", inputs, f(*_arrays(inputs), **kwargs))))
+        return as_tensor(np.asarray(_constant(f"numpy.{f.__name__}", inputs, f(*_arrays(inputs), **kwargs))))
     raise TypeError(f"autodiff: numpy.{f.__name__}{'' if method == '__call__' else '.' + method} has no derivative "
                     "rule for Tensors (nor in-place forms); use the Tensor's methods or autodiff's ops")
 

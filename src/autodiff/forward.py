@@ -63,13 +63,13 @@ class _Level(Watcher):
         jvp = getattr(type(ctx), "jvp", None)
         if jvp is None:
             raise NotImplementedError(f"{type(ctx).__name__} has no jvp, so forward mode cannot go through it")
-        ts = [Tensor._make(np.zeros(np.shape(_value(x)), out.dtype)) if t is None else t for x, t in zip(inputs, tangents)]
+        ts = [as_tensor(np.zeros(np.shape(_value(x)), out.dtype)) if t is None else t for x, t in zip(inputs, tangents)]
         outer = watchers()[: watchers().index(self)]
         if out.requires_grad or outer or any(t.requires_grad for t in ts):  # the tangent is differentiated further
             with watching(outer), _saved_as_tensors(ctx, inputs, out):
                 tangent = as_tensor(jvp(ctx, *ts))
         else:
-            tangent = Tensor._make(np.asarray(jvp(ctx, *(t.data for t in ts))))
+            tangent = as_tensor(np.asarray(jvp(ctx, *(t.data for t in ts))))
         if tangent.shape != out.shape:
             raise ValueError(f"{type(ctx).__name__}.jvp returned a tangent of shape {tangent.shape} for an output "
                              f"of shape {out.shape}")

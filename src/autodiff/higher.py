@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
-from .core import OUTPUT, Backward, Function, Tensor, Vertex, as_tensor, enable_grad
+from .core import OUTPUT, Backward, Function, Tensor, Vertex, as_tensor, enable_grad, output_of
 
 
 class RecordedBackward(Backward):
@@ -46,6 +45,4 @@ def rejoined(node: Function, tag: int, a: Any) -> Any:
         return a
     if isinstance(maker, Tensor):  # a leaf
         return maker
-    t = Tensor._make(a if isinstance(a, np.ndarray) else np.asarray(a))
-    t._requires_grad, t.grad_fn = True, maker
-    return t
+    return output_of(maker, a)

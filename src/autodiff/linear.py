@@ -158,20 +158,20 @@ def _transposed(program: Program, cts: tuple[Tensor, ...]) -> tuple[Any, ...]:
                 g = g if g.shape == operand.shape else sum_to(g, operand.shape)  # as the engine fits a gradient
                 g = g if g.dtype == operand.dtype else g.astype(operand.dtype)
                 sums[id(operand)] = add_grads(sums[id(operand)], g) if id(operand) in sums else g
-    return tuple(sums.get(id(v), Tensor._make(np.zeros(v.shape, v.dtype))) for v in program.inputs)
+    return tuple(sums.get(id(v), as_tensor(np.zeros(v.shape, v.dtype))) for v in program.inputs)
 
 
 def _backward(line: Line, ct: Tensor) -> tuple[Any, ...]:
     """line's op's backward applied to ct: its forward run again for what backward reads, with the traced
     operands as zeros (a linear op's transpose never reads them), the constants as they are."""
     ctx = line.op()
-    operands = [Tensor._make(np.zeros(o.shape, o.dtype)) if isinstance(o, Var) else o for o in line.operands]
+    operands = [as_tensor(np.zeros(o.shape, o.dtype)) if isinstance(o, Var) else o for o in line.operands]
     arrays = [o.data for o in operands]
     ctx.saved_tensors, ctx.needs_input_grad = (), tuple(isinstance(o, Var) for o in line.operands)
     out = line.op.forward(ctx, *arrays, **line.params)
     if ctx.saved_tensors:
         tags = tag_saved(ctx, arrays, out)
-        ctx.saved_tensors = tuple(operands[t] if t >= 0 else Tensor._make(np.asarray(out)) for t in tags)
+        ctx.saved_tensors = tuple(operands[t] if t >= 0 else as_tensor(out) for t in tags)
     with enable_grad():
         return per_input(ctx, line.op.backward(ctx, ct))
 
@@ -229,11 +229,11 @@ def trace(fn: Callable[..., Any], avals: Sequence[tuple[tuple[int, ...], Any]], 
     """fn, a function of tensors of these shapes and dtypes that is linear in them, as a Program."""
     recorder = _Recorder()
     with watching((*watchers(), recorder)):
-        xs = [Tensor._make(np.ones(shape, dtype)) for shape, dtype in avals]  # ones: a value, not a special case
+        xs = [as_tensor(np.ones(shape, dtype)) for shape, dtype in avals]  # ones: a value, not a special case
         inputs = [recorder.var(x) for x in xs]
         out = fn(*xs)
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
-    outputs = [recorder.traced(o) or (o if isinstance(o, Tensor) else Tensor._make(np.asarray(o))) for o in outs]
+    outputs = [recorder.traced(o) or as_tensor(o) for o in outs]
     return Program(inputs, recorder.lines, outputs, single and not isinstance(out, (tuple, list)), nested)
 
 
@@ -241,7 +241,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
     """(f(*primals), f_jvp): f runs once, in forward mode with traced tangents; f_jvp(*tangents) evaluates the
     recorded linear program, J · tangents, without running f again (jax.linearize)."""
     nested = any(isinstance(p, Tensor) and (p.requires_grad or has_tangent(p)) for p in primals)
-    xs = [p if isinstance(p, Tensor) else Tensor._make(np.asarray(p)) for p in primals]
+    xs = [as_tensor(p) for p in primals]
     for i, x in enumerate(xs):
         if x.dtype.kind != "f":
             raise TypeError(f"linearize: primal {i} must be floating point, got dtype {x.dtype}")
@@ -253,7 +253,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Program]:
             outs = list(out) if isinstance(out, (tuple, list)) else [out]
             found.append(out)
             pairs = [unpack_dual(_output(o)) for o in outs]
-        tangents_out = [t if t is not None else Tensor._make(np.zeros(p.shape, p.dtype)) for p, t in pairs]
+        tangents_out = [t if t is not None else as_tensor(np.zeros(p.shape, p.dtype)) for p, t in pairs]
         return tangents_out if isinstance(out, (tuple, list)) else tangents_out[0]
 
     program = trace(jvp_of_f, [(x.shape, x.dtype) for x in xs], single=True, nested=nested)

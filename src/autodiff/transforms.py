@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
-from .core import Tensor
+from .core import Tensor, as_tensor
 from .forward import dual_level, has_tangent, make_dual, unpack_dual
 from .ops import Alias
 
@@ -120,7 +120,7 @@ def _primal(p: Any) -> Tensor:
             return p
         x = Alias.apply(p)
     else:
-        x = Tensor._make(np.array(p))
+        x = as_tensor(np.array(p))
     x.requires_grad = True
     return x
 
@@ -158,7 +158,7 @@ def _cotangents(out: Any, cotangent: Any) -> list[Any]:
 def _result(t: Any, nested: bool) -> Any:
     """A Tensor in the graph when the caller differentiates further, else its array."""
     if nested:
-        return t if isinstance(t, Tensor) else Tensor._make(np.asarray(t))
+        return as_tensor(t)
     return t.data if isinstance(t, Tensor) else np.asarray(t)
 
 
@@ -175,7 +175,7 @@ def _assemble(parts: list[Any], out_shape: tuple[int, ...], x_shape: tuple[int, 
 
 def _structured_like(f: Fn, x: Any) -> Any:
     """f(x)'s values, for the shapes of an empty input's Jacobian."""
-    out = f(x if isinstance(x, Tensor) else Tensor._make(np.asarray(x)))
+    out = f(as_tensor(x))
     return tuple(o.data for o in _outputs("jacobian", out)) if isinstance(out, (tuple, list)) else _outputs("jacobian", out)[0].data
 
 

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..core import Tensor, is_grad_enabled, watchers, watching
+from ..core import Tensor, as_tensor, is_grad_enabled, watchers, watching
 from .guards import Signature, key, refused
 from .trace import Tracer, arg_names
 
@@ -65,7 +65,7 @@ class Compiled:
                 loss, replay = _trace(self.f, args)
                 made[:] = [*made[1 - TRACES_PER_KEY:], replay]
             else:
-                loss = Tensor._make(replay.run(*args))
+                loss = as_tensor(replay.run(*args))
             self.last = replay
             return loss
 
@@ -96,4 +96,4 @@ def _trace(f: Callable[..., Tensor], args: tuple[Any, ...]) -> tuple[Tensor, Rep
         tracer.check_loss(loss)
         tracer.backward_of(loss)
     run, source = tracer.code.build(getattr(f, "__name__", "f"))
-    return Tensor._make(loss.data), Replay(run, source, tracer.signature)
+    return as_tensor(loss.data), Replay(run, source, tracer.signature)
