@@ -179,6 +179,14 @@ LOOP_ADD = "            grads[parent] = grads[parent] + g if parent in grads els
 DUAL_PARTIALS = ("    return [f(*[Dual(x, 1.0 if j == k else 0.0) for j, x in enumerate(xs)]).tangent "
                  "for k in range(len(xs))]\n")
 EMBED_ADD = "        np.add.at(gW, ctx.index, grad)  # unbuffered: a row picked twice gets both of its gradients\n"
+T_EXPAND = ("    if not keepdims:  # put the summed axes back, with size 1\n"
+            "        ct = np.expand_dims(ct, tuple(range(len(x.shape))) if axis is None else axis)\n")
+T_BROADCAST = "    return (np.broadcast_to(ct, x.shape),)\n"
+T_ADD_AT = '    np.add.at(gx, line.params["index"], ct)  # unbuffered: gx[index] += ct would count a repeat once\n'
+T_FANOUT = "                cts[operand] = cts[operand] + g if operand in cts else g  # fan-out: add, out of place\n"
+T_SKIP = "        if line.out not in cts:  # the output does not use this line's value\n            continue\n"
+T_WALK = "def transpose_program" + (SOLUTIONS / "02c-transpose.py").read_text(encoding="utf-8").split(
+    "\n\n\ndef transpose_program")[1]  # the whole walk, for a learner's own
 
 # A typical mistake, made in the solution's text (old -> new; old None: a whole answer): a part of what the
 # check must print. Each exercise has at least three, each with its own message, and a cheat among them.
@@ -211,6 +219,39 @@ MISTAKES = [
     ("02b-dual-numbers", DUAL_PARTIALS, DUAL_PARTIALS.replace("1.0 if j == k else 0.0", "1.0"),
      "you seeded every input with tangent 1 in one sweep"),
     ("02b-dual-numbers", DUAL_PARTIALS, DUAL_PARTIALS.replace(").tangent ", ") "), "holds Duals: return the numbers"),
+    ("02c-transpose", "sum_to(ct * b.data, a.shape)", "sum_to(ct / b.data, a.shape)", "the transpose of a scale by "
+     "c is a scale by c, not by 1/c"),
+    ("02c-transpose", "sum_to(ct * b.data, a.shape)", "sum_to(ct, a.shape)", "that is ct itself: the scale is missing"),
+    ("02c-transpose", "return sum_to(ct * b.data, a.shape), None", "return ct * b.data, None",
+     "broadcasting's transpose is a sum: sum it back, sum_to(ct * c, x.shape)"),
+    ("02c-transpose", "return None, sum_to(a.data * ct, b.shape)", "return sum_to(a.data * ct, b.shape), None",
+     "gave the cotangent to operand 0, the constant (a Tensor), and None to operand 1, the traced value (a Var)"),
+    ("02c-transpose", T_EXPAND, "", "a sum's transpose must broadcast ct back to the input's shape keeping the summed "
+     "axes where they were"),
+    ("02c-transpose", T_EXPAND + T_BROADCAST, "    return (ct,)\n", "that is ct's shape. A sum's transpose broadcasts ct "
+     "back to the input's shape"),
+    ("02c-transpose", T_BROADCAST, "    return (np.broadcast_to(ct, x.shape) / (np.prod(x.shape) // ct.size),)\n",
+     "dividing by their number is the transpose of a mean"),
+    ("02c-transpose", T_ADD_AT, '    gx[line.params["index"]] += ct\n', "a gather's transpose must add up repeated "
+     "indices, not assign"),
+    ("02c-transpose", "    return (gx,)\n", "    return (ct,)\n", "that is ct's shape. A gather's transpose puts ct back "
+     "where its entries came from"),
+    ("02c-transpose", "gx = np.zeros(x.shape, ct.dtype)", "gx = np.zeros(x.shape)", "returned float64 for operand 0, a "
+     "float32 value: keep ct's dtype: np.zeros(shape) makes float64"),
+    ("02c-transpose", T_FANOUT, "                cts[operand] = g\n", "a value used twice kept only one of its "
+     "cotangents: at fan-out, add the shares up"),
+    ("02c-transpose", T_FANOUT, "                if operand in cts:\n                    cts[operand] += g\n"
+     "                else:\n                    cts[operand] = g\n", "a cotangent changed after it was handed on: add "
+     "out of place"),
+    ("02c-transpose", "for line in reversed(program.lines):", "for line in program.lines:", "is wrong: walk the lines "
+     "newest first, reversed(program.lines)"),
+    ("02c-transpose", T_SKIP, "", "skip a line whose value got no cotangent (the output does not use it)"),
+    ("02c-transpose", "cts = {program.outputs[0]: ct}", "cts = {program.lines[-1].out: ct}", "The program's output is "
+     "program.outputs[0], here not the last line's value (the output does not use the last line): seed the output"),
+    ("02c-transpose", "np.zeros(v.shape, v.dtype)) for v", "np.zeros(v.shape)) for v", "the cotangent of input 1 "
+     "(f32[4]) is float64 for a float32 input: keep the program's dtype (np.zeros(v.shape, v.dtype)"),
+    ("02c-transpose", "            if isinstance(operand, Var) and g is not None:  # a constant gets None\n",
+     "            if True:\n", "hint: a transpose gives None to a constant operand: skip it"),
     ("03a-unbroadcast", "grad = grad.sum(axis=axis, keepdims=True)", "pass",
      "unbroadcast(grad of shape (2, 3), (1,)) returned shape (3,): did you sum over the broadcast axis?"),
     ("03a-unbroadcast", "grad.sum(axis=axis, keepdims=True)", "grad.sum(axis=axis)",
@@ -368,6 +409,19 @@ CHEATS = [
     ("02b-dual-numbers", DUAL_PARTIALS, "    import numpy as np\n    import autodiff\n"
      "    return list(autodiff.grad(lambda x: f(*[x[i] for i in range(len(xs))]))(np.array(xs)))\n",
      "partials calls the package's grad"),
+    ("02c-transpose", "    a, b = line.operands\n", "    from autodiff.linear import linear_transpose\n"
+     "    a, b = line.operands\n    if isinstance(a, Var):\n"
+     "        return linear_transpose(lambda v: v * b, np.zeros(a.shape))(ct) + (None,)\n",
+     "transpose_mul on `b:f64[3] = mul a 2.5` (a:f64[3]) calls the package's linear_transpose: that is the answer, "
+     "already written"),
+    ("02c-transpose", "    cts = {program.outputs[0]: ct}", "    return program.transpose()(ct)",
+     "transpose_program calls the package's Program.transpose: that is the answer"),
+    ("02c-transpose", "    gx = np.zeros(x.shape, ct.dtype)\n" + T_ADD_AT, "    from autodiff.ops.shape import scatter_add\n"
+     '    gx = scatter_add(ct, line.params["index"], x.shape)\n', "calls the package's scatter_add"),
+    ("02c-transpose", "    (x,) = line.operands\n    axis, keepdims", "    from autodiff.ops import Sum\n"
+     "    (x,) = line.operands\n    ctx = Sum()\n    ctx.shape, ctx.axis, ctx.keepdims = x.shape, line.params['axis'], "
+     "line.params['keepdims']\n    return (Sum.backward(ctx, ct),)\n    axis, keepdims", "calls the package's "
+     "Sum.backward"),
     ("03a-unbroadcast", None, "import numpy as np\nfrom autodiff import Tensor\n\n\ndef unbroadcast(grad, shape):\n"
      "    x = Tensor(np.zeros(shape, grad.dtype), requires_grad=True)\n    (x + np.zeros_like(grad)).backward(grad)\n"
      "    return x.grad\n", "unbroadcast calls the package's Tensor.backward"),
@@ -551,6 +605,26 @@ VALID = [
     ("02b-dual-numbers", DUAL_PARTIALS, "    out = []\n    for k in range(len(xs)):\n"
      "        seeded = [Dual(x, 0.0) for x in xs]\n        seeded[k] = Dual(xs[k], 1.0)\n"
      "        out.append(f(*seeded).tangent)\n    return tuple(out)\n"),
+    ("02c-transpose", T_WALK, "def transpose_program(program, ct, rules):\n"
+     "    cts = {id(v): np.zeros(v.shape, v.dtype) for v in program.inputs}\n    for line in program.lines:\n"
+     "        cts[id(line.out)] = np.zeros(line.out.shape, line.out.dtype)\n    cts[id(program.outputs[0])] = ct\n"
+     "    for line in program.lines[::-1]:  # every line, with zeros where the output does not use it\n"
+     "        for o, g in zip(line.operands, rules.get(line.op)(cts[id(line.out)], line)):\n"
+     "            if isinstance(o, Var):\n                cts[id(o)] = cts[id(o)] + g\n"
+     "    return [cts[id(v)] for v in program.inputs]\n"),
+    ("02c-transpose", T_EXPAND + T_BROADCAST, "    nd, axis = len(x.shape), line.params['axis']\n"
+     "    axes = range(nd) if axis is None else [axis] if isinstance(axis, int) else axis\n"
+     "    if not keepdims:\n        for a in sorted(a % nd for a in axes):\n            ct = np.expand_dims(ct, a)\n"
+     "    return (ct * np.ones(x.shape, ct.dtype),)\n"),
+    ("02c-transpose", "    a, b = line.operands\n    if isinstance(a, Var):  # mul x c\n"
+     "        return sum_to(ct * b.data, a.shape), None\n    return None, sum_to(a.data * ct, b.shape)  # mul c x\n",
+     "    k = 0 if isinstance(line.operands[0], Var) else 1\n    x, c = line.operands[k], line.operands[1 - k]\n"
+     "    g = ct * c.data\n    while g.ndim > len(x.shape):\n        g = g.sum(axis=0)\n"
+     "    for i, n in enumerate(x.shape):\n        if n == 1 and g.shape[i] != 1:\n"
+     "            g = g.sum(axis=i, keepdims=True)\n    out = [None, None]\n    out[k] = g\n    return out\n"),
+    ("02c-transpose", "    gx = np.zeros(x.shape, ct.dtype)\n" + T_ADD_AT,
+     "    size = int(np.prod(x.shape))\n    where = np.arange(size).reshape(x.shape)[line.params['index']]\n"
+     "    gx = np.bincount(np.ravel(where), np.ravel(ct), size).reshape(x.shape).astype(ct.dtype)\n"),
     ("03a-unbroadcast", None, "def unbroadcast(grad, shape):\n    lead = grad.ndim - len(shape)\n"
      "    axes = tuple(range(lead)) + tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)\n"
      "    return grad.sum(axis=axes, keepdims=True).reshape(shape)\n"),
