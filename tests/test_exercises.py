@@ -585,6 +585,69 @@ WALKTHROUGH = [
      "newton_step returned None: did you forget `return`?"),
 ]
 
+# What a learner walkthrough looks for, tried on 02c before any walkthrough has: wrong answers that are right on easy
+# inputs (false accepts), messages that could mislead, cheats, each as a learner would write it. (row, stem, old, new,
+# what the check says)
+ANTICIPATED = [
+    ("02c false accept: a walk per use, right in value, 2⁴⁰ transposes on 40 doublings", "02c-transpose", T_WALK,
+     "def transpose_program(program, ct, rules):\n    made = {line.out: line for line in program.lines}\n"
+     "    out = {id(v): np.zeros(v.shape, v.dtype) for v in program.inputs}\n\n    def push(v, c):\n"
+     "        if v in made:\n            line = made[v]\n"
+     "            for o, g in zip(line.operands, rules[line.op](c, line)):\n"
+     "                if isinstance(o, Var) and g is not None:\n                    push(o, g)\n"
+     "        else:\n            out[id(v)] = out[id(v)] + c\n\n    push(program.outputs[0], ct)\n"
+     "    return tuple(out[id(v)] for v in program.inputs)\n", "was transposed twice: transpose each line once"),
+    ("02c false accept: z[index] = ct, right wherever no index repeats", "02c-transpose", T_ADD_AT,
+     '    gx[line.params["index"]] = ct\n', "z[index] = ct (or z[index] += ct, which is buffered) writes a repeated "
+     "index once"),
+    ("02c false accept: ct broadcast as it is, right when the summed axes lead", "02c-transpose", T_EXPAND,
+     "    if axis is None:\n        ct = ct.reshape((1,) * len(x.shape))\n", "broadcasting ct as it is lines its "
+     "axes up from the right"),
+    ("02c false accept: None for an input the output does not use", "02c-transpose",
+     "cts.get(v, np.zeros(v.shape, v.dtype)) for v in program.inputs", "cts.get(v) for v in program.inputs",
+     "is None: the output does not depend on this input, so its cotangent is zeros of its shape"),
+    ("02c misleading: a defaultdict(int) walk that hands 0 to a line the output does not use", "02c-transpose", T_WALK,
+     "def transpose_program(program, ct, rules):\n    from collections import defaultdict\n\n"
+     "    cts = defaultdict(int)\n    cts[program.outputs[0]] = ct\n    for line in reversed(program.lines):\n"
+     "        for o, g in zip(line.operands, rules[line.op](cts[line.out], line)):\n            if isinstance(o, Var):\n"
+     "                cts[o] = cts[o] + g\n    return tuple(cts[v] for v in program.inputs)\n",
+     "was handed a cotangent of shape (), but its value has shape (5, 4): a cotangent has its value's shape. The "
+     "output does not use this line's value, so it has no cotangent: skip the line"),
+    ("02c misleading: a forgotten return in a transpose", "02c-transpose", "    return (gx,)\n", "    (gx,)\n",
+     "returned None: did you forget `return`?"),
+    ("02c misleading: an array where the tuple of one cotangent is due", "02c-transpose", T_BROADCAST,
+     "    return np.broadcast_to(ct, x.shape)\n", "returned an array: return a tuple, one cotangent per operand of the "
+     "line, (x̄,)"),
+    ("02c misleading: a Tensor, from ct times the constant's Tensor", "02c-transpose", "sum_to(ct * b.data, a.shape)",
+     "ct * b", "returned a Tensor for operand 0: return NumPy arrays (ct is one; a constant operand is a Tensor, whose "
+     "array is .data)"),
+    ("02c misleading: the Var's .data", "02c-transpose", "    if isinstance(a, Var):  # mul x c\n", "    if False:\n",
+     "hint: line.operands holds the traced value as a Var"),
+    ("02c misleading: float() of an array constant", "02c-transpose", "sum_to(ct * b.data, a.shape)",
+     "sum_to(ct * float(b.data), a.shape)", "hint: the constant may be an array (tanh's slope, a weight), not only a "
+     "number"),
+    ("02c misleading: keepdims expanded again", "02c-transpose", "    if not keepdims:  # put the summed axes back",
+     "    if True:  # put the summed axes back", "hint: with keepdims=True, ct kept the summed axes"),
+    ("02c misleading: axis None handed to expand_dims", "02c-transpose",
+     "tuple(range(len(x.shape))) if axis is None else axis", "axis", "hint: axis None sums every axis"),
+    ("02c misleading: zeros_like of a Var", "02c-transpose", "gx = np.zeros(x.shape, ct.dtype)", "gx = np.zeros_like(x)",
+     "hint: line.operands[0] is a Var, which has no values"),
+    ("02c misleading: a forgotten return in the walk", "02c-transpose",
+     "    return tuple(cts.get(v, np.zeros(v.shape, v.dtype)) for v in program.inputs)\n",
+     "    tuple(cts.get(v, np.zeros(v.shape, v.dtype)) for v in program.inputs)\n",
+     "transpose_program returned None: did you forget `return`?"),
+    ("02c misleading: one input's cotangent for the tuple", "02c-transpose",
+     "    return tuple(cts.get(v, np.zeros(v.shape, v.dtype)) for v in program.inputs)\n",
+     "    return cts[program.inputs[0]]\n", "returned a number: return a tuple, one cotangent per input of the program"),
+    ("02c cheat: the checker's own transpose", "02c-transpose", "    a, b = line.operands\n",
+     "    from autodiff.testing.ex02c_transpose import package_transpose\n    return package_transpose(ct, line)\n",
+     "calls the checker's package_transpose: that is the answer"),
+    ("02c cheat: the program transposed by linear_transpose", "02c-transpose", "    cts = {program.outputs[0]: ct}",
+     "    import autodiff\n    return autodiff.linear_transpose(program)(ct)",
+     "transpose_program calls the package's linear_transpose"),
+]
+
+
 # Right answers in other styles (the walkthrough's among them): each must be called correct.
 VALID = [
     ("01-central-differences", None, "import numpy as np\n\n\ndef numerical_gradient(f, x, h=1e-6):\n"
@@ -698,6 +761,12 @@ def test_a_typical_mistake_gets_its_message(stem: str, old: str | None, new: str
 
 @pytest.mark.parametrize(("row", "stem", "old", "new", "expected"), WALKTHROUGH, ids=[w[0] for w in WALKTHROUGH])
 def test_the_walkthroughs_defects_are_fixed(row: str, stem: str, old: str | None, new: str, expected: str) -> None:
+    says(stem, old, new, expected)
+
+
+@pytest.mark.parametrize(("row", "stem", "old", "new", "expected"), ANTICIPATED, ids=[a[0] for a in ANTICIPATED])
+def test_the_defects_a_walkthrough_looks_for_are_caught(row: str, stem: str, old: str | None, new: str,
+                                                         expected: str) -> None:
     says(stem, old, new, expected)
 
 
