@@ -179,6 +179,14 @@ LOOP_ADD = "            grads[parent] = grads[parent] + g if parent in grads els
 DUAL_PARTIALS = ("    return [f(*[Dual(x, 1.0 if j == k else 0.0) for j, x in enumerate(xs)]).tangent "
                  "for k in range(len(xs))]\n")
 EMBED_ADD = "        np.add.at(gW, ctx.index, grad)  # unbuffered: a row picked twice gets both of its gradients\n"
+T_EXPAND = ("    if not keepdims:  # put the summed axes back, with size 1\n"
+            "        ct = np.expand_dims(ct, tuple(range(len(x.shape))) if axis is None else axis)\n")
+T_BROADCAST = "    return (np.broadcast_to(ct, x.shape),)\n"
+T_ADD_AT = '    np.add.at(gx, line.params["index"], ct)  # unbuffered: gx[index] += ct would count a repeat once\n'
+T_FANOUT = "                cts[operand] = cts[operand] + g if operand in cts else g  # fan-out: add, out of place\n"
+T_SKIP = "        if line.out not in cts:  # the output does not use this line's value\n            continue\n"
+T_WALK = "def transpose_program" + (SOLUTIONS / "02c-transpose.py").read_text(encoding="utf-8").split(
+    "\n\n\ndef transpose_program")[1]  # the whole walk, for a learner's own
 
 # A typical mistake, made in the solution's text (old -> new; old None: a whole answer): a part of what the
 # check must print. Each exercise has at least three, each with its own message, and a cheat among them.
@@ -211,6 +219,39 @@ MISTAKES = [
     ("02b-dual-numbers", DUAL_PARTIALS, DUAL_PARTIALS.replace("1.0 if j == k else 0.0", "1.0"),
      "you seeded every input with tangent 1 in one sweep"),
     ("02b-dual-numbers", DUAL_PARTIALS, DUAL_PARTIALS.replace(").tangent ", ") "), "holds Duals: return the numbers"),
+    ("02c-transpose", "sum_to(ct * b.data, a.shape)", "sum_to(ct / b.data, a.shape)", "the transpose of a scale by "
+     "c is a scale by c, not by 1/c"),
+    ("02c-transpose", "sum_to(ct * b.data, a.shape)", "sum_to(ct, a.shape)", "that is ct itself: the scale is missing"),
+    ("02c-transpose", "return sum_to(ct * b.data, a.shape), None", "return ct * b.data, None",
+     "broadcasting's transpose is a sum: sum it back, sum_to(ct * c, x.shape)"),
+    ("02c-transpose", "return None, sum_to(a.data * ct, b.shape)", "return sum_to(a.data * ct, b.shape), None",
+     "gave the cotangent to operand 0, the constant (a Tensor), and None to operand 1, the traced value (a Var)"),
+    ("02c-transpose", T_EXPAND, "", "a sum's transpose must broadcast ct back to the input's shape keeping the summed "
+     "axes where they were"),
+    ("02c-transpose", T_EXPAND + T_BROADCAST, "    return (ct,)\n", "that is ct's shape. A sum's transpose broadcasts ct "
+     "back to the input's shape"),
+    ("02c-transpose", T_BROADCAST, "    return (np.broadcast_to(ct, x.shape) / (np.prod(x.shape) // ct.size),)\n",
+     "dividing by their number is the transpose of a mean"),
+    ("02c-transpose", T_ADD_AT, '    gx[line.params["index"]] += ct\n', "a gather's transpose must add up repeated "
+     "indices, not assign"),
+    ("02c-transpose", "    return (gx,)\n", "    return (ct,)\n", "that is ct's shape. A gather's transpose puts ct back "
+     "where its entries came from"),
+    ("02c-transpose", "gx = np.zeros(x.shape, ct.dtype)", "gx = np.zeros(x.shape)", "returned float64 for operand 0, a "
+     "float32 value: keep ct's dtype: np.zeros(shape) makes float64"),
+    ("02c-transpose", T_FANOUT, "                cts[operand] = g\n", "a value used twice kept only one of its "
+     "cotangents: at fan-out, add the shares up"),
+    ("02c-transpose", T_FANOUT, "                if operand in cts:\n                    cts[operand] += g\n"
+     "                else:\n                    cts[operand] = g\n", "a cotangent changed after it was handed on: add "
+     "out of place"),
+    ("02c-transpose", "for line in reversed(program.lines):", "for line in program.lines:", "is wrong: walk the lines "
+     "newest first, reversed(program.lines)"),
+    ("02c-transpose", T_SKIP, "", "skip a line whose value got no cotangent (the output does not use it)"),
+    ("02c-transpose", "cts = {program.outputs[0]: ct}", "cts = {program.lines[-1].out: ct}", "The program's output is "
+     "program.outputs[0], here not the last line's value (the output does not use the last line): seed the output"),
+    ("02c-transpose", "np.zeros(v.shape, v.dtype)) for v", "np.zeros(v.shape)) for v", "the cotangent of input 1 "
+     "(f32[4]) is float64 for a float32 input: keep the program's dtype (np.zeros(v.shape, v.dtype)"),
+    ("02c-transpose", "            if isinstance(operand, Var) and g is not None:  # a constant gets None\n",
+     "            if True:\n", "hint: a transpose gives None to a constant operand: skip it"),
     ("03a-unbroadcast", "grad = grad.sum(axis=axis, keepdims=True)", "pass",
      "unbroadcast(grad of shape (2, 3), (1,)) returned shape (3,): did you sum over the broadcast axis?"),
     ("03a-unbroadcast", "grad.sum(axis=axis, keepdims=True)", "grad.sum(axis=axis)",
@@ -368,6 +409,19 @@ CHEATS = [
     ("02b-dual-numbers", DUAL_PARTIALS, "    import numpy as np\n    import autodiff\n"
      "    return list(autodiff.grad(lambda x: f(*[x[i] for i in range(len(xs))]))(np.array(xs)))\n",
      "partials calls the package's grad"),
+    ("02c-transpose", "    a, b = line.operands\n", "    from autodiff.linear import linear_transpose\n"
+     "    a, b = line.operands\n    if isinstance(a, Var):\n"
+     "        return linear_transpose(lambda v: v * b, np.zeros(a.shape))(ct) + (None,)\n",
+     "transpose_mul on `b:f64[3] = mul a 2.5` (a:f64[3]) calls the package's linear_transpose: that is the answer, "
+     "already written"),
+    ("02c-transpose", "    cts = {program.outputs[0]: ct}", "    return program.transpose()(ct)",
+     "transpose_program calls the package's Program.transpose: that is the answer"),
+    ("02c-transpose", "    gx = np.zeros(x.shape, ct.dtype)\n" + T_ADD_AT, "    from autodiff.ops.shape import scatter_add\n"
+     '    gx = scatter_add(ct, line.params["index"], x.shape)\n', "calls the package's scatter_add"),
+    ("02c-transpose", "    (x,) = line.operands\n    axis, keepdims", "    from autodiff.ops import Sum\n"
+     "    (x,) = line.operands\n    ctx = Sum()\n    ctx.shape, ctx.axis, ctx.keepdims = x.shape, line.params['axis'], "
+     "line.params['keepdims']\n    return (Sum.backward(ctx, ct),)\n    axis, keepdims", "calls the package's "
+     "Sum.backward"),
     ("03a-unbroadcast", None, "import numpy as np\nfrom autodiff import Tensor\n\n\ndef unbroadcast(grad, shape):\n"
      "    x = Tensor(np.zeros(shape, grad.dtype), requires_grad=True)\n    (x + np.zeros_like(grad)).backward(grad)\n"
      "    return x.grad\n", "unbroadcast calls the package's Tensor.backward"),
@@ -531,6 +585,69 @@ WALKTHROUGH = [
      "newton_step returned None: did you forget `return`?"),
 ]
 
+# What a learner walkthrough looks for, tried on 02c before any walkthrough has: wrong answers that are right on easy
+# inputs (false accepts), messages that could mislead, cheats, each as a learner would write it. (row, stem, old, new,
+# what the check says)
+ANTICIPATED = [
+    ("02c false accept: a walk per use, right in value, 2⁴⁰ transposes on 40 doublings", "02c-transpose", T_WALK,
+     "def transpose_program(program, ct, rules):\n    made = {line.out: line for line in program.lines}\n"
+     "    out = {id(v): np.zeros(v.shape, v.dtype) for v in program.inputs}\n\n    def push(v, c):\n"
+     "        if v in made:\n            line = made[v]\n"
+     "            for o, g in zip(line.operands, rules[line.op](c, line)):\n"
+     "                if isinstance(o, Var) and g is not None:\n                    push(o, g)\n"
+     "        else:\n            out[id(v)] = out[id(v)] + c\n\n    push(program.outputs[0], ct)\n"
+     "    return tuple(out[id(v)] for v in program.inputs)\n", "was transposed twice: transpose each line once"),
+    ("02c false accept: z[index] = ct, right wherever no index repeats", "02c-transpose", T_ADD_AT,
+     '    gx[line.params["index"]] = ct\n', "z[index] = ct (or z[index] += ct, which is buffered) writes a repeated "
+     "index once"),
+    ("02c false accept: ct broadcast as it is, right when the summed axes lead", "02c-transpose", T_EXPAND,
+     "    if axis is None:\n        ct = ct.reshape((1,) * len(x.shape))\n", "broadcasting ct as it is lines its "
+     "axes up from the right"),
+    ("02c false accept: None for an input the output does not use", "02c-transpose",
+     "cts.get(v, np.zeros(v.shape, v.dtype)) for v in program.inputs", "cts.get(v) for v in program.inputs",
+     "is None: the output does not depend on this input, so its cotangent is zeros of its shape"),
+    ("02c misleading: a defaultdict(int) walk that hands 0 to a line the output does not use", "02c-transpose", T_WALK,
+     "def transpose_program(program, ct, rules):\n    from collections import defaultdict\n\n"
+     "    cts = defaultdict(int)\n    cts[program.outputs[0]] = ct\n    for line in reversed(program.lines):\n"
+     "        for o, g in zip(line.operands, rules[line.op](cts[line.out], line)):\n            if isinstance(o, Var):\n"
+     "                cts[o] = cts[o] + g\n    return tuple(cts[v] for v in program.inputs)\n",
+     "was handed a cotangent of shape (), but its value has shape (5, 4): a cotangent has its value's shape. The "
+     "output does not use this line's value, so it has no cotangent: skip the line"),
+    ("02c misleading: a forgotten return in a transpose", "02c-transpose", "    return (gx,)\n", "    (gx,)\n",
+     "returned None: did you forget `return`?"),
+    ("02c misleading: an array where the tuple of one cotangent is due", "02c-transpose", T_BROADCAST,
+     "    return np.broadcast_to(ct, x.shape)\n", "returned an array: return a tuple, one cotangent per operand of the "
+     "line, (x̄,)"),
+    ("02c misleading: a Tensor, from ct times the constant's Tensor", "02c-transpose", "sum_to(ct * b.data, a.shape)",
+     "ct * b", "returned a Tensor for operand 0: return NumPy arrays (ct is one; a constant operand is a Tensor, whose "
+     "array is .data)"),
+    ("02c misleading: the Var's .data", "02c-transpose", "    if isinstance(a, Var):  # mul x c\n", "    if False:\n",
+     "hint: line.operands holds the traced value as a Var"),
+    ("02c misleading: float() of an array constant", "02c-transpose", "sum_to(ct * b.data, a.shape)",
+     "sum_to(ct * float(b.data), a.shape)", "hint: the constant may be an array (tanh's slope, a weight), not only a "
+     "number"),
+    ("02c misleading: keepdims expanded again", "02c-transpose", "    if not keepdims:  # put the summed axes back",
+     "    if True:  # put the summed axes back", "hint: with keepdims=True, ct kept the summed axes"),
+    ("02c misleading: axis None handed to expand_dims", "02c-transpose",
+     "tuple(range(len(x.shape))) if axis is None else axis", "axis", "hint: axis None sums every axis"),
+    ("02c misleading: zeros_like of a Var", "02c-transpose", "gx = np.zeros(x.shape, ct.dtype)", "gx = np.zeros_like(x)",
+     "hint: line.operands[0] is a Var, which has no values"),
+    ("02c misleading: a forgotten return in the walk", "02c-transpose",
+     "    return tuple(cts.get(v, np.zeros(v.shape, v.dtype)) for v in program.inputs)\n",
+     "    tuple(cts.get(v, np.zeros(v.shape, v.dtype)) for v in program.inputs)\n",
+     "transpose_program returned None: did you forget `return`?"),
+    ("02c misleading: one input's cotangent for the tuple", "02c-transpose",
+     "    return tuple(cts.get(v, np.zeros(v.shape, v.dtype)) for v in program.inputs)\n",
+     "    return cts[program.inputs[0]]\n", "returned a number: return a tuple, one cotangent per input of the program"),
+    ("02c cheat: the checker's own transpose", "02c-transpose", "    a, b = line.operands\n",
+     "    from autodiff.testing.ex02c_transpose import package_transpose\n    return package_transpose(ct, line)\n",
+     "calls the checker's package_transpose: that is the answer"),
+    ("02c cheat: the program transposed by linear_transpose", "02c-transpose", "    cts = {program.outputs[0]: ct}",
+     "    import autodiff\n    return autodiff.linear_transpose(program)(ct)",
+     "transpose_program calls the package's linear_transpose"),
+]
+
+
 # Right answers in other styles (the walkthrough's among them): each must be called correct.
 VALID = [
     ("01-central-differences", None, "import numpy as np\n\n\ndef numerical_gradient(f, x, h=1e-6):\n"
@@ -551,6 +668,26 @@ VALID = [
     ("02b-dual-numbers", DUAL_PARTIALS, "    out = []\n    for k in range(len(xs)):\n"
      "        seeded = [Dual(x, 0.0) for x in xs]\n        seeded[k] = Dual(xs[k], 1.0)\n"
      "        out.append(f(*seeded).tangent)\n    return tuple(out)\n"),
+    ("02c-transpose", T_WALK, "def transpose_program(program, ct, rules):\n"
+     "    cts = {id(v): np.zeros(v.shape, v.dtype) for v in program.inputs}\n    for line in program.lines:\n"
+     "        cts[id(line.out)] = np.zeros(line.out.shape, line.out.dtype)\n    cts[id(program.outputs[0])] = ct\n"
+     "    for line in program.lines[::-1]:  # every line, with zeros where the output does not use it\n"
+     "        for o, g in zip(line.operands, rules.get(line.op)(cts[id(line.out)], line)):\n"
+     "            if isinstance(o, Var):\n                cts[id(o)] = cts[id(o)] + g\n"
+     "    return [cts[id(v)] for v in program.inputs]\n"),
+    ("02c-transpose", T_EXPAND + T_BROADCAST, "    nd, axis = len(x.shape), line.params['axis']\n"
+     "    axes = range(nd) if axis is None else [axis] if isinstance(axis, int) else axis\n"
+     "    if not keepdims:\n        for a in sorted(a % nd for a in axes):\n            ct = np.expand_dims(ct, a)\n"
+     "    return (ct * np.ones(x.shape, ct.dtype),)\n"),
+    ("02c-transpose", "    a, b = line.operands\n    if isinstance(a, Var):  # mul x c\n"
+     "        return sum_to(ct * b.data, a.shape), None\n    return None, sum_to(a.data * ct, b.shape)  # mul c x\n",
+     "    k = 0 if isinstance(line.operands[0], Var) else 1\n    x, c = line.operands[k], line.operands[1 - k]\n"
+     "    g = ct * c.data\n    while g.ndim > len(x.shape):\n        g = g.sum(axis=0)\n"
+     "    for i, n in enumerate(x.shape):\n        if n == 1 and g.shape[i] != 1:\n"
+     "            g = g.sum(axis=i, keepdims=True)\n    out = [None, None]\n    out[k] = g\n    return out\n"),
+    ("02c-transpose", "    gx = np.zeros(x.shape, ct.dtype)\n" + T_ADD_AT,
+     "    size = int(np.prod(x.shape))\n    where = np.arange(size).reshape(x.shape)[line.params['index']]\n"
+     "    gx = np.bincount(np.ravel(where), np.ravel(ct), size).reshape(x.shape).astype(ct.dtype)\n"),
     ("03a-unbroadcast", None, "def unbroadcast(grad, shape):\n    lead = grad.ndim - len(shape)\n"
      "    axes = tuple(range(lead)) + tuple(lead + a for a, n in enumerate(shape) if n == 1 and grad.shape[lead + a] != 1)\n"
      "    return grad.sum(axis=axes, keepdims=True).reshape(shape)\n"),
@@ -624,6 +761,12 @@ def test_a_typical_mistake_gets_its_message(stem: str, old: str | None, new: str
 
 @pytest.mark.parametrize(("row", "stem", "old", "new", "expected"), WALKTHROUGH, ids=[w[0] for w in WALKTHROUGH])
 def test_the_walkthroughs_defects_are_fixed(row: str, stem: str, old: str | None, new: str, expected: str) -> None:
+    says(stem, old, new, expected)
+
+
+@pytest.mark.parametrize(("row", "stem", "old", "new", "expected"), ANTICIPATED, ids=[a[0] for a in ANTICIPATED])
+def test_the_defects_a_walkthrough_looks_for_are_caught(row: str, stem: str, old: str | None, new: str,
+                                                         expected: str) -> None:
     says(stem, old, new, expected)
 
 

@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (each registers its checkers, in the order of the
     ex01_central_differences,
     ex02_exp_log,
     ex02b_dual_numbers,
+    ex02c_transpose,
     ex03a_unbroadcast,
     ex03b_div,
     ex03c_linear,
