@@ -90,6 +90,12 @@ class Line:
     params: dict[str, Any]
     out: Var
 
+    def transpose(self, ct: Any) -> tuple[Any, ...]:
+        """Each traced operand's cotangent given the output's, None for a constant: the op's backward, each
+        gradient summed back to its operand's shape and cast to its dtype, as the engine fits a gradient."""
+        return tuple(_fitted(g, o) if isinstance(o, Var) and g is not None else None
+                     for o, g in zip(self.operands, _backward(self, ct)))
+
 
 class Program:
     """A linear function as its program: call it with one tangent (or cotangent) per input."""
@@ -153,12 +159,15 @@ def _transposed(program: Program, cts: tuple[Tensor, ...]) -> tuple[Any, ...]:
         ct = sums.pop(id(line.out), None)
         if ct is None:  # the outputs do not depend on this line
             continue
-        for operand, g in zip(line.operands, _backward(line, ct)):
-            if isinstance(operand, Var) and g is not None:
-                g = g if g.shape == operand.shape else sum_to(g, operand.shape)  # as the engine fits a gradient
-                g = g if g.dtype == operand.dtype else g.astype(operand.dtype)
+        for operand, g in zip(line.operands, line.transpose(ct)):
+            if g is not None:
                 sums[id(operand)] = add_grads(sums[id(operand)], g) if id(operand) in sums else g
     return tuple(sums.get(id(v), as_tensor(np.zeros(v.shape, v.dtype))) for v in program.inputs)
+
+
+def _fitted(g: Any, v: Var) -> Any:
+    g = g if np.shape(g) == v.shape else sum_to(g, v.shape)
+    return g if g.dtype == v.dtype else g.astype(v.dtype)
 
 
 def _backward(line: Line, ct: Tensor) -> tuple[Any, ...]:
@@ -311,16 +320,16 @@ class _Printer:
 
     def text(self) -> str:
         p = self.program
-        head = " ".join(f"{self.name(v)}:{_aval(v)}" for v in p.inputs)
+        head = " ".join(f"{self.name(v)}:{aval(v)}" for v in p.inputs)
         lines = [f"{{ lambda {head} ."]
         for line in p.lines:
             params = ", ".join(f"{k}={_param(v)}" for k, v in line.params.items() if v is not None and v is not False)
             op = _NAMES.get(line.op.__name__, line.op.__name__) + (f"[{params}]" if params else "")
             operands = " ".join(self.name(o) for o in line.operands)
-            lines.append(f"    {self.name(line.out)}:{_aval(line.out)} = {op} {operands}")
+            lines.append(f"    {self.name(line.out)}:{aval(line.out)} = {op} {operands}")
         outs = ", ".join(self.name(o) for o in p.outputs)
         lines.append(f"  in ({outs}{',' if len(p.outputs) == 1 else ''}) }}")
-        lines += [f"  where k{i}:{_aval(c)}" for i, c in enumerate(self.constants)]
+        lines += [f"  where k{i}:{aval(c)}" for i, c in enumerate(self.constants)]
         return "\n".join(lines)
 
 
@@ -328,7 +337,8 @@ def _letters(i: int) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[i] if i < 26 else f"v{i}"
 
 
-def _aval(v: Var | Tensor) -> str:
+def aval(v: Var | Tensor) -> str:
+    """A value's dtype and shape as a program prints them: f64[4,3]."""
     kind = {"float64": "f64", "float32": "f32", "float16": "f16"}.get(np.dtype(v.dtype).name, np.dtype(v.dtype).name)
     return f"{kind}[{','.join(map(str, v.shape))}]"
 

@@ -10,7 +10,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
-from autodiff.linear import LINEAR, Line, Program, Var, linear_transpose, linearize, trace
+from autodiff.linear import LINEAR, Line, Program, Var, aval, linear_transpose, linearize, trace
 from autodiff.ops import GetItem, Mul, Sum
 from autodiff.ops.shape import scatter_add
 
@@ -74,12 +74,6 @@ INPLACE = ("a cotangent changed after it was handed on: add out of place, total 
            "one array to two operands (add's gives ct to both), and += on it changed the other's too")
 
 
-def aval(v: Var | Tensor) -> str:
-    """f64[4,3]: a value's dtype and shape, as the program prints them."""
-    kind = {"float64": "f64", "float32": "f32"}.get(np.dtype(v.dtype).name, np.dtype(v.dtype).name)
-    return f"{kind}[{','.join(map(str, v.shape))}]"
-
-
 def show(line: Line) -> str:
     """`b:f64[4,3] = mul k0 a` (a:f64[3], k0:f64[4,3]): a line alone, as a program prints it, and its operands."""
     traced = list(dict.fromkeys(o for o in line.operands if isinstance(o, Var)))
@@ -138,13 +132,8 @@ REFERENCE: dict[type, Rule] = {Mul: reference_mul, Sum: reference_sum, GetItem: 
 
 @answer
 def package_transpose(ct: Array, line: Line) -> tuple[Any, ...]:
-    """The package's transpose of one line (its op's backward), through a program of that one line."""
-    fresh = [Var(o.shape, o.dtype) if isinstance(o, Var) else o for o in line.operands]  # a Var used twice: two
-    out = Var(line.out.shape, line.out.dtype)
-    one = Program([o for o in fresh if isinstance(o, Var)], [Line(line.op, fresh, dict(line.params), out)], [out],
-                  single=False, nested=False)
-    cts = iter(one.transpose()(ct))
-    return tuple(next(cts) if isinstance(o, Var) else None for o in fresh)
+    """The package's transpose of one line: its op's backward, fitted to the operands."""
+    return tuple(None if g is None else g.data for g in line.transpose(autodiff.as_tensor(ct)))
 
 
 def package_rules() -> dict[type, Rule]:
