@@ -631,22 +631,29 @@ def clip(b: Source) -> Form:
 
 def cast(b: Source) -> Form:
     """x.astype(dtype) to the Source's float dtype (named, or as a string; torch: .to, .double, .float),
-    a round trip through the other float dtype (not for a precise Source: float32 rounds a step or a tangent),
-    or a cast that cuts the graph: to int64 (truncation, away from the integers) or bool (x != 0), used
-    in x * cast(x), whose derivative is then the cast alone, as in torch."""
+    a round trip through the other float dtype (not for a precise Source: float32 rounds a step or a
+    tangent), or a cast that cuts the graph (cut)."""
     dt = b.dtype.name
     other = "float32" if dt == "float64" else "float64"
     method = "double" if dt == "float64" else "float"
-    forms: list[tuple[Form, Domain]] = [
-        ((f"{{0}}.astype(np.{dt})", f"{{0}}.to(torch.{dt})"), ANY),
-        ((f"{{0}}.astype('{dt}')", f"{{0}}.{method}()"), ANY),
-        (("{0} * {0}.astype(np.int64)", "{0} * {0}.to(torch.int64)"), Domain(test=off_integers)),
-        (("{0} * {0}.astype(bool)", "{0} * {0}.to(torch.bool)"), Domain(away=(0.0,))),
-    ]
+    forms = [(f"{{0}}.astype(np.{dt})", f"{{0}}.to(torch.{dt})"), (f"{{0}}.astype('{dt}')", f"{{0}}.{method}()"), "cut"]
     if not b.precise:
-        forms.append(((f"{{0}}.astype(np.{other}).astype(np.{dt})", f"{{0}}.to(torch.{other}).to(torch.{dt})"), ANY))
-    (ad, th), domain = b.pick(forms)
-    x = b.operand(domain)
+        forms.append((f"{{0}}.astype(np.{other}).astype(np.{dt})", f"{{0}}.to(torch.{other}).to(torch.{dt})"))
+    form = b.pick(forms)
+    if form == "cut":
+        return cut(b)
+    x = b.operand()
+    return form[0].format(x.ad), form[1].format(x)
+
+
+def cut(b: Source) -> Form:
+    """A cast to an integer dtype (truncation; x away from the integers) or to bool (x != 0; x away from 0):
+    it has no derivative and cuts the graph, as in torch. In x * cast(x), so that the result still depends
+    on x: its derivative is cast(x) alone, its second derivative 0."""
+    ad, th = b.pick([("{0} * {0}.astype(np.int64)", "{0} * {0}.to(torch.int64)"),
+                     ("{0} * {0}.astype(np.int32)", "{0} * {0}.to(torch.int32)"),
+                     ("{0} * {0}.astype(bool)", "{0} * {0}.to(torch.bool)")])
+    x = b.operand(Domain(away=(0.0,)) if "bool" in ad else Domain(test=off_integers))
     return ad.format(x.ad), th.format(x)
 
 

@@ -24,13 +24,36 @@ import torch
 from hypothesis import event
 from hypothesis import strategies as st
 
-from op_table import ANY, ROWS, Arg, Domain, Shape, Source, array_source, row
+from op_table import ANY, ROWS, Arg, Domain, Form, Shape, Source, array_source, row
 
 SIDES = (1, 2, 3, 2, 3, 1, 2, 3, 2, 0)  # a side shrinks to 1; an empty axis one time in ten
 SMALL_SIDES = (1, 2)
 
 
 # A program and its source ----------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """Steps start to stop of a program, which ours runs inside ad.checkpoint: a function of `args` (earlier
+    values and constants, passed one by one or as one tuple) that closes over the rest and returns its values."""
+
+    start: int
+    stop: int
+    args: list[str]
+    packed: bool  # the args as one tuple argument
+    single: bool  # one step, returned as itself rather than as a tuple of one
+
+    def source(self, steps: list[tuple[str, str, str]]) -> list[str]:
+        names = [name for name, _, _ in steps[self.start:self.stop]]
+        params = "args" if self.packed else ", ".join(self.args)
+        body = [f"{', '.join(self.args)}, = args"] if self.packed and self.args else []
+        body += [f"{name} = {ad}" for name, ad, _ in steps[self.start:self.stop]]
+        body.append(f"return {names[0]}" if self.single else f"return ({', '.join(names)},)")
+        given = f"({', '.join(self.args)}{',' if len(self.args) == 1 else ''})" if self.packed else ", ".join(self.args)
+        call = f"ad.checkpoint(block{', ' + given if given else ''})"
+        outs = names[0] if self.single else f"{', '.join(names)},"
+        return [f"def block({params}):", textwrap.indent("\n".join(body), "    "), f"{outs} = {call}"]
 
 
 @dataclass(repr=False)
@@ -42,6 +65,7 @@ class Program:
     steps: list[tuple[str, str, str]]  # name, autodiff expression, torch expression
     tangents: list[np.ndarray]  # forward mode: where each input moves
     directions: list[np.ndarray]  # second order: the v of H v
+    block: Block | None = None  # in ours, steps run inside ad.checkpoint
 
     def source(self) -> str:
         """The program as a Python script defining ours(x0, ...), theirs(x0, ...) and their inputs."""
@@ -51,6 +75,8 @@ class Program:
         def body(lib: int) -> str:
             lines = [f"{name} = {c[lib]}" for name, *c in self.constants]
             steps = [f"{name} = {s[lib]}" for name, *s in self.steps]
+            if lib == 0 and self.block:
+                steps[self.block.start:self.block.stop] = self.block.source(self.steps)
             return textwrap.indent("\n".join(lines + steps + [f"return {{{out}}}"]), "    ")
 
         return "\n".join([
@@ -97,6 +123,7 @@ class Builder(Source):
         self.env: dict[str, Any] = {"torch": torch, "TF": torch.nn.functional}
         self.live: list[str] = []  # leaves and steps: what an op may take as an operand
         self.used: set[str] = set()
+        self.made: list[set[str]] = []  # per step, the constants its call defined
 
     def value(self, name: str) -> np.ndarray:
         return self.env[name].numpy()
@@ -129,11 +156,12 @@ class Builder(Source):
         self.env[name] = eval(th, self.env)  # noqa: S307 (source this module wrote)
         return Arg(name, name, value)
 
-    def emit(self, op: str, ad: str, th: str) -> None:
+    def emit(self, op: str, ad: str, th: str, made: set[str]) -> None:
         name = f"v{len(self.steps)}"
         with torch.no_grad():
             self.env[name] = eval(th, self.env)  # noqa: S307
         self.steps.append((name, ad, th))
+        self.made.append(made)
         self.live.append(name)
         event(op)  # hypothesis' statistics count the programs each op is in
 
@@ -157,16 +185,38 @@ class Builder(Source):
         directions = [[np.asarray(np.round(rng.uniform(-1, 1, x.shape), 2)) for x in self.inputs] for _ in "tv"]
         return Program(self.inputs, self.constants, self.steps, *directions)
 
+    def block(self, program: Program, around: int | None = None) -> Block:
+        """Some of the program's steps (step `around` among them), to checkpoint: their arguments drawn from
+        what comes before them (leaves, constants, earlier steps; the constants step `around` made, always),
+        the rest closed over. Integer and boolean constant Tensors stay closed over: as arguments, checkpoint
+        casts them to float (D9, tests/test_differential.py)."""
+        n = len(program.steps) - 1  # not the loss
+        start = self.draw(st.integers(0, n - 1 if around is None else around))
+        stop = self.draw(st.integers(max(start, -1 if around is None else around) + 1, n))
+        passable = [name for name, ad, _ in self.constants
+                    if not (ad.startswith("Tensor(") and self.env[name].dtype in (torch.int64, torch.bool))]
+        made = self.made[around] if around is not None else set()
+        before = [f"x{i}" for i in range(len(self.inputs))] + [name for name, _, _ in program.steps[:start]]
+        args = [name for name in before + passable if name in made or self.pick([False, True])]
+        return Block(start, stop, args, self.pick([False, True]), stop - start == 1 and self.pick([False, True]))
+
 
 @st.composite
 def programs(draw: Callable[[st.SearchStrategy[Any]], Any], min_ops: int = 3, max_ops: int = 12,
-             sides: Sequence[int] = SIDES, require: str | None = None) -> Program:
+             sides: Sequence[int] = SIDES, require: str | None = None, checkpoint: bool = False,
+             calls: dict[str, Callable[[Source], Form]] | None = None) -> Program:
     """A random program of min_ops to max_ops ops, each called as its row in tests/op_table.py draws it
-    (with `require` among them), ending in a scalar."""
+    (or as `calls` says, for the ops it names), with `require` among them, ending in a scalar; with
+    `checkpoint`, ours runs some of its steps inside ad.checkpoint."""
     ops = draw(st.lists(st.sampled_from(sorted(ROWS)), min_size=min_ops, max_size=max_ops))
     if require is not None and require not in ops:
         ops.insert(draw(st.integers(0, len(ops))), require)
     b = Builder(draw, sides)
     for op in ops:
-        b.emit(op, *row(op).call(b))
-    return b.finish()
+        before = len(b.constants)
+        ad, th = (calls or {}).get(op, row(op).call)(b)
+        b.emit(op, ad, th, {name for name, _, _ in b.constants[before:]})
+    program = b.finish()
+    if checkpoint:
+        program.block = b.block(program, ops.index(require) if require is not None else None)
+    return program
