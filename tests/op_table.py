@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 import autodiff
 import autodiff.functional as F
 from autodiff import Tensor
-from autodiff.core import Watcher, watchers, watching
 from autodiff.ops import REGISTRY, Alias, ScatterAdd
 
 MARGIN = 1e-3  # how far an op's input stays from a kink or a tie: far above rounding, and finite differences' step
@@ -735,24 +734,6 @@ def missing() -> list[str]:
     return sorted(set(REGISTRY) - set(ROWS))
 
 
-class Applied(Watcher):
-    """The names of the ops apply runs while it watches."""
-
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def op(self, ctx: Any, inputs: tuple[Any, ...], params: dict[str, Any], out: Tensor) -> None:
-        self.names.add(type(ctx).__name__)
-
-
-def applied(f: Callable[..., Any], *inputs: Any) -> set[str]:
-    """The ops f runs on these inputs."""
-    seen = Applied()
-    with watching((*watchers(), seen)):
-        f(*inputs)
-    return seen.names
-
-
 # One call alone: the cases that test_ops.py and test_forward.py check -------------------------------
 
 
@@ -812,8 +793,12 @@ class Case:
         return [Tensor(x.copy(), requires_grad=True) for x in self.inputs]
 
     def __repr__(self) -> str:
+        """The call as a script (without imports: NAMESPACE's names)."""
         lines = [*self.constants, *(f"x{i} = Tensor({array_source(x)}, requires_grad=True)" for i, x in enumerate(self.inputs))]
-        return "\n".join([f"{self.op}:", *lines, f"out = {self.source}"])
+        return "\n".join([*lines, f"out = {self.source}  # {self.op}"])
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # hypothesis prints a failing case as its script
 
 
 @st.composite

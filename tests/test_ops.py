@@ -4,6 +4,7 @@ size-1 and empty axes, constants of every kind); then its float32 results and gr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,10 @@ from hypothesis import strategies as st
 
 import autodiff.functional as F
 from autodiff import Tensor, matmul, maximum, minimum
+from autodiff.core import Watcher, watchers, watching
 from autodiff.gradcheck import check_vjp, gradcheck, gradgradcheck
 from autodiff.ops import REGISTRY
-from op_table import ROWS, Case, applied, cases, missing
+from op_table import ROWS, Case, cases, missing
 
 
 def leaf(x: np.ndarray) -> Tensor:
@@ -24,6 +26,24 @@ def leaf(x: np.ndarray) -> Tensor:
 
 def normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.standard_normal(shape)
+
+
+class Applied(Watcher):
+    """The names of the ops apply runs while it watches."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def op(self, ctx: Any, inputs: tuple[Any, ...], params: dict[str, Any], out: Tensor) -> None:
+        self.names.add(type(ctx).__name__)
+
+
+def applied(f: Callable[..., Any], *inputs: Any) -> set[str]:
+    """The ops f runs on these inputs."""
+    seen = Applied()
+    with watching((*watchers(), seen)):
+        f(*inputs)
+    return seen.names
 
 
 def test_every_registered_op_has_a_row() -> None:
