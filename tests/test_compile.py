@@ -1,22 +1,23 @@
 """autodiff.compile: a replay equals eager bit for bit (the loss and every .grad), on random programs over
-every registered op; new shapes or dtypes trace again; the sharp edges a trace can see raise."""
+every registered op, each called as its row in tests/op_table.py draws it; new shapes or dtypes trace again;
+the sharp edges a trace can see raise."""
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import autodiff
 import autodiff.functional as F
-from autodiff import Tensor, autograd, checkpoint, concatenate, forward, maximum, minimum, nn, no_grad, optim, stack, where
-from autodiff.ops import REGISTRY, Alias
+from autodiff import Tensor, autograd, checkpoint, forward, nn, no_grad, optim, where
+from autodiff.ops import REGISTRY
+from op_table import ANY, NAMESPACE, ROWS, Arg, Domain, Source, array_source, row
 
 
 def same(a: Any, b: Any) -> bool:
@@ -29,119 +30,44 @@ def leaf(x: Any, dtype: Any = None) -> Tensor:
     return Tensor(x, requires_grad=True, dtype=dtype)
 
 
-# Random programs: each step an op from REGISTRY through its public entry point ---------------------
-# An entry is (arity, make): make(draw, new_leaf, *operands) draws the op's parameters for these operands
-# and returns the step, a function of the operands. new_leaf(shape) adds a leaf the program closes over.
-
-Make = Callable[..., Callable[..., Tensor]]
+# Random programs: each step an op of REGISTRY, called as its row in tests/op_table.py draws it -----------
 
 
-def _axis(draw: Any, x: Tensor) -> int | None:
-    return draw(st.none() | st.integers(-x.ndim, x.ndim - 1)) if x.ndim else None
-
-
-def _index(draw: Any, x: Tensor) -> Any:
-    return draw(st.sampled_from([0, -1, slice(None, None, -1), (Ellipsis, 0), np.array([0, 0, 1]), [1, 0]]))
-
-
-def _power(draw: Any) -> Callable[[Tensor], Tensor]:
-    if draw(st.booleans()):
-        return lambda x: x**2  # a Python int exponent
-    return lambda x: (x * x + 0.5) ** np.float32(1.5)  # a NumPy scalar one
-
-
-def _mask(draw: Any, x: Tensor) -> Callable[[Tensor], Tensor]:
-    mask = np.random.default_rng(draw(st.integers(0, 99))).random(x.shape) > 0.5  # closed over: a constant
-    return lambda x: where(mask, x, -x)
-
-
-def _linear(draw: Any, new_leaf: Callable[[tuple[int, ...]], int], x: Tensor) -> Callable[..., Tensor]:
-    w, b = new_leaf((x.shape[-1], 3)), new_leaf(draw(st.sampled_from([(3,), (1, 3)])))
-    if draw(st.booleans()):
-        return lambda x, leaves: F.linear(x, leaves[w], leaves[b].reshape(-1))
-    return lambda x, leaves: x @ leaves[w] + leaves[b]  # the bias broadcast: summed over the rows in backward
-
-
-def _targets(draw: Any, x: Tensor) -> Callable[[Tensor], Tensor]:
-    """cross_entropy (log_softmax, then nll_loss) or nll_loss alone, of drawn class indices."""
-    y = np.random.default_rng(draw(st.integers(0, 99))).integers(0, x.shape[1], x.shape[0])
-    loss = draw(st.sampled_from([F.cross_entropy, F.nll_loss]))
-    return lambda x: loss(x, y)
-
-
-def _mse(draw: Any, x: Tensor) -> Callable[[Tensor], Tensor]:
-    target = np.random.default_rng(draw(st.integers(0, 99))).standard_normal(x.shape)
-    return lambda x: F.mse_loss(x, target)
-
-
-ENTRIES: dict[str, tuple[int, Make]] = {
-    "Abs": (1, lambda draw, new, x: lambda x: x.abs()),
-    "Add": (2, lambda draw, new, x, y: lambda x, y: x + y),
-    "Sub": (2, lambda draw, new, x, y: lambda x, y: x - y),
-    "Mul": (2, lambda draw, new, x, y: lambda x, y: x * y),
-    "Div": (2, lambda draw, new, x, y: lambda x, y: x / (y * y + 1)),
-    "Pow": (1, lambda draw, new, x: _power(draw)),
-    "Maximum": (2, lambda draw, new, x, y: lambda x, y: maximum(x, y)),
-    "Minimum": (1, lambda draw, new, x: lambda x: minimum(x, 0.25)),
-    "Where": (1, lambda draw, new, x: _mask(draw, x)),
-    "Neg": (1, lambda draw, new, x: lambda x: -x),
-    "Exp": (1, lambda draw, new, x: lambda x: x.exp()),
-    "Log": (1, lambda draw, new, x: lambda x: (x * x + 1).log()),
-    "Sqrt": (1, lambda draw, new, x: lambda x: (x * x + 0.5).sqrt()),
-    "Tanh": (1, lambda draw, new, x: lambda x: x.tanh()),
-    "Sigmoid": (1, lambda draw, new, x: lambda x: F.sigmoid(x)),
-    "Relu": (1, lambda draw, new, x: lambda x: F.relu(x)),
-    "Clip": (1, lambda draw, new, x: lambda x: x.clip(-0.5, np.float32(0.75))),
-    "Cast": (1, lambda draw, new, x: lambda x: x.astype(np.float64 if x.dtype == np.float32 else np.float32)),
-    "Alias": (1, lambda draw, new, x: lambda x: Alias.apply(x)),
-    "Step": (1, lambda draw, new, x: lambda x: x * (x > 0) + np.sign(x)),
-    "MatMul": (1, lambda draw, new, x: lambda x: x @ x.mT if x.ndim > 1 else x @ x),
-    "Affine": (1, _linear),
-    "NLLLoss": (1, lambda draw, new, x: _targets(draw, x)),
-    "MSELoss": (1, lambda draw, new, x: _mse(draw, x)),
-    "LogSoftmax": (1, lambda draw, new, x: (lambda a: lambda x: F.log_softmax(x, a))(_axis(draw, x))),
-    "Softmax": (1, lambda draw, new, x: (lambda a: lambda x: F.softmax(x, a))(_axis(draw, x))),
-    "LogSumExp": (1, lambda draw, new, x: (lambda a, k: lambda x: F.logsumexp(x, a, k))(_axis(draw, x), draw(st.booleans()))),
-    "Max": (1, lambda draw, new, x: (lambda a, k: lambda x: x.max(a, k))(_axis(draw, x), draw(st.booleans()))),
-    "Min": (1, lambda draw, new, x: (lambda a, k: lambda x: x.min(a, k))(_axis(draw, x), draw(st.booleans()))),
-    "Mean": (1, lambda draw, new, x: (lambda a, k: lambda x: x.mean(a, k))(_axis(draw, x), draw(st.booleans()))),
-    "Sum": (1, lambda draw, new, x: (lambda a, k: lambda x: x.sum(a, k))(_axis(draw, x), draw(st.booleans()))),
-    "BroadcastTo": (1, lambda draw, new, x: lambda x: x.broadcast_to((2, *x.shape))),
-    "Concatenate": (2, lambda draw, new, x, y: lambda x, y: concatenate([x, y, x])),  # x twice: fan-out
-    "Stack": (2, lambda draw, new, x, y: lambda x, y: stack([x, y], axis=-1)),
-    "GetItem": (1, lambda draw, new, x: (lambda i: lambda x: x[i])(_index(draw, x))),
-    "Reshape": (1, lambda draw, new, x: lambda x: x.reshape(-1)),
-    "Transpose": (1, lambda draw, new, x: lambda x: x.T),
-}
-BINARY = [name for name, (arity, _) in ENTRIES.items() if arity == 2]
-UNREACHABLE = {"ScatterAdd": "no entry point of its own: GetItem's backward applies it"}
-
-ARG_KINDS = ["leaf", "tensor", "array", "other dtype", "ints", "mask"]
-
-
-def test_the_programs_reach_every_registered_op() -> None:
-    assert set(ENTRIES) | set(UNREACHABLE) == set(REGISTRY)
-
-
-@dataclass
 class Program:
-    """Leaves (closed over), argument kinds and shapes, and steps over a pool: leaves, then arguments, then results."""
+    """A loss function's source, f(a0, a1, ...), over arguments of drawn kinds, closing over leaves w0, w1, ...,
+    the table's constants c0, ... (indices, masks, targets) and constants k0, ... of other dtypes."""
 
-    dtype: type
-    leaf_shapes: list[tuple[int, ...]] = field(default_factory=list)  # the first `base` in the pool, the rest only for layers
-    constants: list[tuple[type, tuple[int, ...]]] = field(default_factory=list)  # closed over, of other dtypes
-    base: int = 0
-    args: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
-    steps: list[tuple[Callable[..., Tensor], list[int], bool]] = field(default_factory=list)  # (fn, operands, takes leaves)
-    terms: list[int] = field(default_factory=list)  # the pool entries whose sums make the loss
+    def __init__(self, dtype: type, args: list[tuple[str, tuple[int, ...]]]) -> None:
+        self.dtype, self.args = dtype, args
+        self.leaves: list[np.ndarray] = []  # the leaves' values at the start
+        self.constants: list[tuple[str, str]] = []  # c0 = autodiff source
+        self.others: list[tuple[type, tuple[int, ...]]] = []  # k0, ...: changed in place between calls
+        self.steps: list[tuple[str, str]] = []  # v0 = autodiff source
+        self.loss = ""
 
-    def leaves(self, seed: int) -> list[Tensor]:
-        rng = np.random.default_rng(seed)
-        return [leaf(rng.standard_normal(s), self.dtype) for s in self.leaf_shapes]
+    def source(self) -> str:
+        names = [f"a{i}" for i in range(len(self.args))]
+        lines = [f"{a} = ad.as_tensor({a})" for a in names] + [f"{v} = {ad}" for v, ad in self.steps]
+        return "\n".join([f"def f({', '.join(names)}):", *("    " + line for line in lines), f"    return {self.loss}"])
+
+    def __repr__(self) -> str:
+        closed = [f"w{i} = leaf({array_source(v)}, {self.dtype.__name__})" for i, v in enumerate(self.leaves)]
+        closed += [f"{name} = {ad}" for name, ad in self.constants]
+        closed += [f"k{i}: {t.__name__} of shape {s}" for i, (t, s) in enumerate(self.others)]
+        return "\n".join([*closed, f"arguments: {self.args}", self.source()])
 
     def closed_constants(self, seed: int) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)
-        return [(rng.standard_normal(s) * 3).astype(t) for t, s in self.constants]
+        return [(rng.standard_normal(s) * 3).astype(t) for t, s in self.others]
+
+    def world(self) -> tuple[Callable[..., Tensor], list[Tensor], list[np.ndarray]]:
+        """f, with leaves and constants of its own: each world is changed on its own between calls."""
+        leaves, others = [leaf(v.copy(), self.dtype) for v in self.leaves], self.closed_constants(2)
+        namespace = dict(NAMESPACE, **{f"w{i}": w for i, w in enumerate(leaves)}, **{f"k{i}": k for i, k in enumerate(others)})
+        for name, ad in self.constants:
+            namespace[name] = eval(ad, namespace)  # noqa: S307 (source the table wrote)
+        exec(self.source(), namespace)  # noqa: S102
+        return namespace["f"], leaves, others
 
     def arguments(self, seed: int) -> list[Any]:
         rng = np.random.default_rng(seed)
@@ -154,80 +80,114 @@ class Program:
                          "mask": lambda: np.array(np.asarray(x) > 0)}[kind]())
         return made
 
-    def f(self, leaves: list[Tensor], constants: list[np.ndarray]) -> Callable[..., Tensor]:
-        """The program as a loss function closing over these leaves and constants."""
 
-        def loss(*args: Any) -> Tensor:
-            pool = [*leaves[: self.base], *map(autodiff.as_tensor, args)]
-            for fn, operands, takes_leaves in self.steps:
-                xs = [pool[i] for i in operands]
-                pool.append(fn(*xs, leaves) if takes_leaves else fn(*xs, constants) if takes_leaves is None else fn(*xs))
-            total = pool[self.terms[0]].sum()
-            for i in self.terms[1:]:
-                total = total + pool[i].mean()
-            return total
+class Pool(Source):
+    """Operands for the table's rows: the program's values so far (its leaves, arguments, earlier steps: each op
+    evaluated eagerly as it is drawn), or a new leaf it closes over, or a constant. The first operand of a step is,
+    one time in two, a value that requires grad."""
 
-        return loss
+    def __init__(self, draw: Any, p: Program, sides: tuple[int, ...]) -> None:
+        super().__init__(draw, sides, p.dtype)
+        self.p, self.first, self.lead = p, True, ""  # lead: the step's first operand
+        self.namespace: dict[str, Any] = dict(NAMESPACE)
+        self.names: list[str] = []  # what an op may take
+
+    def add(self, name: str, value: Any) -> None:
+        self.namespace[name] = value
+        self.names.append(name)
+
+    def new_leaf(self, value: np.ndarray) -> Arg:
+        name = f"w{len(self.p.leaves)}"
+        self.p.leaves.append(value)
+        self.add(name, leaf(value.copy(), self.dtype))
+        return Arg(name, name, value)
+
+    def value(self, name: str) -> np.ndarray:
+        return self.namespace[name].data
+
+    def operand(self, domain: Domain = ANY, fits: Callable[[tuple[int, ...]], bool] = lambda s: True,
+                shape: Callable[[], tuple[int, ...]] | None = None, constant: str = "") -> Arg:
+        names = [n for n in self.names if fits(self.value(n).shape) and (domain is ANY or domain.holds(self.value(n)))]
+        first, self.first = self.first, False
+        if first and self.pick([False, True]):
+            names = [n for n in names if self.namespace[n].requires_grad]
+        if names and self.draw(st.integers(0, 3)):
+            name = self.pick(names)
+            arg = Arg(name, name, self.value(name))
+        elif constant and self.pick([False, True]):
+            return self.constant(domain, (shape or self.shape)(), constant)
+        else:
+            arg = self.new_leaf(domain.sample(self.rng(), (shape or self.shape)()).astype(self.dtype))
+        self.lead = self.lead or arg.ad
+        return arg
+
+    def named(self, ad: str, th: str, value: np.ndarray) -> Arg:
+        name = f"c{len(self.p.constants)}"
+        self.p.constants.append((name, ad))
+        self.namespace[name] = eval(ad, self.namespace)  # noqa: S307
+        return Arg(name, name, value)
+
+    def earlier(self, fits: Callable[[tuple[int, ...]], bool], domain: Domain) -> list[Arg]:
+        return [Arg(n, n, self.value(n)) for n in self.names if fits(self.value(n).shape) and domain.holds(self.value(n))]
+
+    def step(self, ad: str) -> str:
+        """A step evaluated eagerly: when that raises, the program does not take it."""
+        name, value = f"v{len(self.p.steps)}", eval(ad, self.namespace)  # noqa: S307
+        self.p.steps.append((name, ad))
+        self.add(name, value)
+        return name
+
+
+ARG_KINDS = ["leaf", "tensor", "array", "other dtype", "ints", "mask"]
+BROADCASTING = sorted(r.op for r in ROWS.values() if r.broadcasts)
 
 
 @st.composite
-def programs(draw: Any) -> Program:
+def programs(draw: Any, require: str | None = None) -> Program:
+    """A loss over 1-3 arguments and 0-2 closed-over leaves, in 1-6 steps (with `require` among them): each an op,
+    one time in two one whose operands broadcast, on the program's values or new leaves and constants."""
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     n, m = draw(st.integers(2, 3)), draw(st.integers(2, 3))
     shapes = st.sampled_from([(n, m), (n, m), (m,), (1, m), (n, 1), ()])  # bias-like shapes broadcast
-    p = Program(dtype, [draw(shapes) for _ in range(draw(st.integers(0, 2)))])
-    p.base = len(p.leaf_shapes)
-    p.args = [(draw(st.sampled_from(ARG_KINDS)), draw(shapes)) for _ in range(draw(st.integers(1, 3)))]
-    p.args = [(kind, shape[:1] if kind == "mask" else shape) for kind, shape in p.args]  # a mask picks rows
-    if not p.leaf_shapes and all(kind != "leaf" for kind, _ in p.args):
+    args = [(draw(st.sampled_from(ARG_KINDS)), draw(shapes)) for _ in range(draw(st.integers(1, 3)))]
+    args = [(kind, shape[:1] if kind == "mask" else shape) for kind, shape in args]  # a mask picks rows
+    p = Program(dtype, args)
+    b = Pool(draw, p, (n, m, 1, n, m, 1, 0))  # the sides of new leaves and constants: an empty axis now and then
+    for _ in range(draw(st.integers(0, 2))):
+        b.new_leaf(np.random.default_rng(len(p.leaves)).standard_normal(draw(shapes)).astype(dtype))
+    if not p.leaves and all(kind != "leaf" for kind, _ in p.args):
         p.args[0] = ("leaf", p.args[0][1])  # something requires grad
-    leaves, args = p.leaves(0), p.arguments(1)
-    pool = [*leaves, *map(autodiff.as_tensor, args)]
-    leafy = [i for i, x in enumerate(pool) if x.requires_grad]
-
-    def new_leaf(shape: tuple[int, ...]) -> int:
-        p.leaf_shapes.append(shape)
-        leaves.append(p.leaves(0)[-1])
-        return len(leaves) - 1
-
-    masks = [i for i, (kind, shape) in enumerate(p.args) if kind == "mask" and shape and shape[0] > 0]
-    constants: list[np.ndarray] = []
+    for i, a in enumerate(p.arguments(1)):
+        b.add(f"a{i}", autodiff.as_tensor(a))
     with np.errstate(all="ignore"):
         if draw(st.booleans()):  # a constant of another dtype, closed over: promoted by a Cast op
-            k = len(p.constants)
-            p.constants.append((draw(st.sampled_from([np.float32, np.float64, np.int64])), (m,)))
-            constants = p.closed_constants(2)
-            j = draw(st.sampled_from([j for j, x in enumerate(pool) if x.dtype.kind == "f" and x.ndim and x.shape[-1] == m]
-                                     or [None]))
-            if j is not None:
-                p.steps.append(((lambda x, cs, k=k: x * cs[k]), [j], None))
-                pool.append(pool[j] * constants[k])
-        for _ in range(draw(st.integers(1, 6))):
-            name = draw(st.sampled_from(sorted(BINARY) if draw(st.booleans()) else sorted(ENTRIES)))  # broadcasting
-            arity, make = ENTRIES[name]
-            operands = [draw(st.sampled_from(leafy if k == 0 and draw(st.booleans()) else range(len(pool))))
-                        for k in range(arity)]
-            xs = [pool[i] for i in operands]
-            takes_leaves = make is _linear
+            p.others.append((draw(st.sampled_from([np.float32, np.float64, np.int64])), (m,)))
+            fits = [v for v in b.names if b.value(v).dtype.kind == "f" and b.value(v).ndim and b.value(v).shape[-1] == m]
+            if fits:
+                b.namespace["k0"] = p.closed_constants(2)[0]
+                b.step(f"{draw(st.sampled_from(fits))} * k0")
+        ops = [draw(st.sampled_from(BROADCASTING if draw(st.booleans()) else sorted(ROWS))) for _ in range(draw(st.integers(1, 6)))]
+        if require is not None and require not in ops:
+            ops.insert(draw(st.integers(0, len(ops))), require)
+        for op in ops:
+            b.first, b.lead = True, ""
+            ad, _ = row(op).call(b)
             try:
-                fn = make(draw, new_leaf, *xs)
-                out = fn(*xs, leaves) if takes_leaves else fn(*xs)
-            except Exception:  # eager refuses these shapes or dtypes (an op on ints, say): scale the first instead
-                fn, operands, takes_leaves = (lambda x: x * 1.5), operands[:1], False
-                out = fn(pool[operands[0]])
-            p.steps.append((fn, operands, takes_leaves))
-            pool.append(out)
-    grad_terms = [i for i, x in enumerate(pool) if x.requires_grad]
-    p.terms = [grad_terms[-1], *draw(st.lists(st.sampled_from(range(len(pool))), max_size=3))]
-    fixed = len(pool)  # the values before the masks: their shapes do not change from call to call
-    for i in masks:  # x[mask], a count of rows that changes with the argument, straight into the loss
-        m = p.base + i
-        users = [j for j, x in enumerate(pool[:fixed]) if j != m and x.ndim and x.shape[0] == pool[m].shape[0]
-                 and x.dtype.kind == "f" and x.requires_grad]
+                b.step(ad)
+                event(op)  # hypothesis' statistics count the programs each op is in
+            except Exception:  # eager refuses these dtypes (an op on ints, say): scale the first operand instead
+                b.step(f"{b.lead} * 1.5")
+                event(f"{op} refused")
+    grad_terms = [v for v in b.names if b.namespace[v].requires_grad]
+    terms = [grad_terms[-1], *draw(st.lists(st.sampled_from(b.names), max_size=3))]
+    masks = [(f"a{i}", shape[0]) for i, (kind, shape) in enumerate(p.args) if kind == "mask" and shape and shape[0] > 0]
+    values = list(b.names)  # not the rows a mask picks: their count changes with the argument
+    for mask, rows in masks:  # x[mask], a count of rows that changes with the argument, straight into the loss
+        users = [v for v in values if v != mask and b.value(v).ndim and b.value(v).shape[0] == rows
+                 and b.value(v).dtype.kind == "f" and b.namespace[v].requires_grad]
         if users:
-            p.steps.append(((lambda x, mask: x[mask]), [draw(st.sampled_from(users)), m], False))
-            p.terms.append(len(pool))
-            pool.append(p.steps[-1][0](*(pool[j] for j in p.steps[-1][1])))
+            terms.append(b.step(f"{draw(st.sampled_from(users))}[{mask}]"))
+    p.loss = " + ".join([f"{terms[0]}.sum()", *(f"{t}.mean()" for t in terms[1:])])
     return p
 
 
@@ -244,9 +204,8 @@ def test_a_replay_equals_eager_bit_for_bit(p: Program, between: list[str]) -> No
     """The tracing call and the replays after it, with changing data (masks selecting other counts among it),
     parameters moved in place between calls (an SGD step), .grad kept (accumulated into) or zeroed, a leaf's
     requires_grad switched off or back on, and closed-over constants of other dtypes changed in place."""
-    mine, theirs = p.leaves(0), p.leaves(0)
-    ks_a, ks_b = p.closed_constants(2), p.closed_constants(2)
-    fast, eager = autodiff.compile(p.f(mine, ks_a)), p.f(theirs, ks_b)
+    (f_a, mine, ks_a), (eager, theirs, ks_b) = p.world(), p.world()
+    fast = autodiff.compile(f_a)
     args_a, args_b = p.arguments(1), p.arguments(1)
     with np.errstate(all="ignore"):
         for call, what in enumerate(["first", *between]):
@@ -279,6 +238,15 @@ def test_a_replay_equals_eager_bit_for_bit(p: Program, between: list[str]) -> No
                             w.grad = None
     traces = sum(map(len, fast.traces.values()))
     assert traces == 1 or "toggle" in between or any(kind == "mask" for kind, _ in p.args)
+
+
+@pytest.mark.parametrize("op", sorted(REGISTRY))
+@settings(max_examples=8)
+@given(data=st.data())
+def test_every_op_in_compiled_programs(op: str, data: st.DataObject) -> None:
+    """Each op at least in a few compiled programs per run, whatever the random draws favour."""
+    between = data.draw(st.lists(st.sampled_from(BETWEEN), min_size=2, max_size=4), label="between")
+    test_a_replay_equals_eager_bit_for_bit.hypothesis.inner_test(data.draw(programs(require=op), label="program"), between)
 
 
 # Workloads and the live demo ------------------------------------------------------------------
