@@ -618,8 +618,7 @@ def clip(b: Source) -> Form:
     lo, hi = (float(v) for v in np.round(b.rng().uniform(-1.5, 1.5, 2) * 8) / 8)
     lo, hi = b.pick([(lo, hi), (lo, None), (None, hi)])
     x = b.operand(Domain(away=tuple(v for v in (lo, hi) if v is not None)))
-    # np.float64 bounds keep a float32 x float32 in torch, not in autodiff (tests/test_ops.py, an xfail): float64 only
-    scalars = ["{!r}", "np.float32({!r})"] + (["np.float64({!r})"] if b.dtype == np.float64 else [])
+    scalars = ["{!r}", "np.float32({!r})", "np.float64({!r})"]  # a float32 x stays float32, as in torch
     lo_, hi_ = (v if v is None else b.pick(scalars).format(v) for v in (lo, hi))
     ad, th = b.pick([("{x}.clip({lo}, {hi})", "{x}.clip({tlo}, {thi})"),
                      ("np.clip({x}, {lo}, {hi})", "torch.clip({x}, {tlo}, {thi})"),

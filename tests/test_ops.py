@@ -135,11 +135,17 @@ def test_clip_passes_the_gradient_at_its_bounds() -> None:
     np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0, 1.0, 0.0])
 
 
-@pytest.mark.xfail(strict=True, reason="package bug: Clip's forward is np.clip(x, min, max), which NumPy 2 promotes "
-                   "to float64 for a np.float64 bound; PyTorch's rule (README, dtypes) keeps NumPy scalars below tensors")
-def test_clip_keeps_float32_with_a_numpy_float64_bound() -> None:
+def test_clip_promotes_by_pytorchs_rule() -> None:
+    """A bound takes part in promotion as a binary op's operand does (torch.clamp): a NumPy scalar or 0-d
+    bound keeps a float32 x float32, a float64 bound with dimensions makes it float64, an integer x is cast."""
     x = leaf(np.array([0.25, 1.0], np.float32))
-    assert x.clip(np.float64(0.5), None).dtype == np.float32  # torch: x.clip(np.float64(0.5)) is float32
+    assert x.clip(np.float64(0.5), None).dtype == np.float32
+    assert x.clip(Tensor(np.float64(0.5)), 2.0).dtype == np.float32
+    wide = x.clip(np.array([0.5, 0.5]), None)
+    assert wide.dtype == np.float64
+    wide.sum().backward()
+    assert x.grad.dtype == np.float32 and list(x.grad) == [0.0, 1.0]
+    assert Tensor(np.array([0, 3])).clip(0.5, 2.5).numpy().tolist() == [0.5, 2.5]
 
 
 def test_getitem_scatter_adds_repeated_indices() -> None:

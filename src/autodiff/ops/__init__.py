@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..core import OPS, Function, Tensor, as_tensor
+from ..promote import result_dtype
 from . import elementwise, linalg, nn, reduce, shape
 from .elementwise import (
     Abs, Add, Alias, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Step, Sub, Tanh,
@@ -60,11 +61,18 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
         x = as_tensor(x)
         x = x if min is None else where(x < min, min, x)
         return x if max is None else where(x > max, max, x)
-    return Clip.apply(x, min=_array(min), max=_array(max))
+    x = as_tensor(x)
+    dtype = result_dtype("clip", [x.data, *(_array(b) for b in (min, max) if b is not None)])  # PyTorch's rule
+    x = x if x.dtype == dtype else Cast.apply(x, dtype=dtype)
+    return Clip.apply(x, min=_bound(min, dtype), max=_bound(max, dtype))
 
 
 def _array(bound: Any) -> Any:
     return bound.data if isinstance(bound, Tensor) else bound
+
+
+def _bound(bound: Any, dtype: np.dtype) -> Any:
+    return None if bound is None else np.asarray(_array(bound), dtype)
 
 
 vars(OPS).update(REGISTRY, matmul=matmul, where=where, maximum=maximum, minimum=minimum, concatenate=concatenate,
