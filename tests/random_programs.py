@@ -188,13 +188,11 @@ class Builder(Source):
     def block(self, program: Program, around: int | None = None) -> Block:
         """Some of the program's steps (step `around` among them), to checkpoint: their arguments drawn from
         what comes before them (leaves, constants, earlier steps; the constants step `around` made, always),
-        the rest closed over. Integer and boolean constant Tensors stay closed over: as arguments, checkpoint
-        casts them to float (D9, tests/test_differential.py)."""
+        the rest closed over."""
         n = len(program.steps) - 1  # not the loss
         start = self.draw(st.integers(0, n - 1 if around is None else around))
         stop = self.draw(st.integers(max(start, -1 if around is None else around) + 1, n))
-        passable = [name for name, ad, _ in self.constants
-                    if not (ad.startswith("Tensor(") and self.env[name].dtype in (torch.int64, torch.bool))]
+        passable = [name for name, _, _ in self.constants]
         made = self.made[around] if around is not None else set()
         before = [f"x{i}" for i in range(len(self.inputs))] + [name for name, _, _ in program.steps[:start]]
         args = [name for name in before + passable if name in made or self.pick([False, True])]

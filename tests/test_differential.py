@@ -251,9 +251,6 @@ def test_checkpoint_with_index_and_mask_arguments(op: str, data: st.DataObject) 
         agree(program, check)
 
 
-@pytest.mark.xfail(strict=True, reason="D9 (issue 20): checkpoint promotes its Tensor arguments to one float dtype, "
-                   "so an integer index or a boolean mask given as a Tensor reaches the recomputation as floats "
-                   "and backward fails (as ndarrays they pass). Fixed: let random_programs.Builder.block pass them")
 def test_checkpoint_passes_integer_and_boolean_tensor_arguments_through() -> None:
     x, index, mask = np.array([1.0, -2.0, 3.0]), np.array([2, 0, 2]), np.array([True, False, True])
 
@@ -270,6 +267,23 @@ def test_checkpoint_passes_integer_and_boolean_tensor_arguments_through() -> Non
     (a + (b * b).sum()).backward()
     (c + (d * d).sum()).backward()
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_checkpoint_recomputes_each_argument_in_its_own_dtype() -> None:
+    """A float32 argument beside a float64 one: the recomputation sees the dtypes the first run saw, so the
+    block computes the same values (float32 rounding included) and each gradient comes back in its dtype."""
+    x, w = np.array([1.1, -2.3, 3.7], np.float32), np.array([0.3, 0.7, -1.9])
+
+    def block(x: Any, w: Any) -> Any:
+        return ((x * x) * (x * x)).sum() * (w * w).sum()  # x^4 in float32, then promoted
+
+    ours = [Tensor(a, requires_grad=True) for a in (x, w)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w)]
+    ad.checkpoint(block, *ours).backward()
+    torch.utils.checkpoint.checkpoint(block, *theirs, use_reentrant=False).backward()
+    for o, t in zip(ours, theirs):
+        assert o.grad.dtype == t.grad.numpy().dtype
+        np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-12 if o.dtype == np.float64 else 1e-6)
 
 
 @settings(max_examples=100)

@@ -24,16 +24,16 @@ class Checkpoint(Function):
     """z = fn(*args) with fn's intermediates forgotten;  x̄ = fn's VJP, on intermediates recomputed in backward"""
 
     def forward(ctx, *xs: np.ndarray, fn: Callable[..., Any], args: list[Any], where: list[int],
-                value: np.ndarray) -> np.ndarray:
-        ctx.fn, ctx.args, ctx.where = fn, args, where
-        ctx.save_for_backward(*xs[: len(where)])  # the block's tensor arguments; tensors it closes over are parents
+                dtypes: list[np.dtype], value: np.ndarray) -> np.ndarray:
+        ctx.fn, ctx.args, ctx.where, ctx.dtypes = fn, args, where, dtypes
+        ctx.save_for_backward(*xs[: len(where)])  # the block's float arguments; tensors it closes over are parents
         return value
 
     def backward(ctx, grad: Any) -> tuple[Any, ...]:
         n = len(ctx.where)
         xs = [_fresh(x) for x in ctx.saved_tensors]
         with enable_grad():  # the recomputation: this time the block's graph is recorded
-            outs = _outputs(ctx.fn(*_placed(ctx.args, ctx.where, xs)))
+            outs = _outputs(ctx.fn(*_placed(ctx.args, ctx.where, xs, ctx.dtypes)))
         live = [(o, g) for o, g in zip(outs, _pieces(grad, outs)) if o.requires_grad]
         vertices = [x.grad_fn or x for x in xs] + list(ctx.parents[n:])
         recorded = isinstance(grad, Tensor)  # create_graph: the gradients are recorded, and the graph kept
@@ -67,10 +67,11 @@ def checkpoint(fn: Callable[..., Any], *args: Any) -> Any:
     with no_grad(), watching((*watchers(), closed)):
         out = fn(*(a.detach() if isinstance(a, Tensor) else a for a in args))
     outs = _outputs(out)
-    where = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    where = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.dtype.kind == "f"]  # may have gradients
     value = outs[0].data if len(outs) == 1 else _flat([o.data for o in outs])
-    kept = [None if isinstance(a, Tensor) else a for a in args]
-    z = Checkpoint.apply(*(args[i] for i in where), *closed.found.values(), fn=fn, args=kept, where=where, value=value)
+    kept = [None if i in where else a for i, a in enumerate(args)]  # an integer index or a boolean mask, too
+    z = Checkpoint.apply(*(args[i] for i in where), *closed.found.values(), fn=fn, args=kept, where=where,
+                         dtypes=[args[i].dtype for i in where], value=value)
     return z if not isinstance(out, (tuple, list)) else tuple(_pieces(z, outs))
 
 
@@ -94,13 +95,14 @@ def _fresh(x: Any) -> Tensor:
     """A saved argument for the recomputation: a new leaf, or, in a recorded backward, a new node in the graph."""
     if isinstance(x, Tensor):
         return Alias.apply(x)
-    return Tensor(x, requires_grad=x.dtype.kind == "f")
+    return Tensor(x, requires_grad=True)
 
 
-def _placed(args: list[Any], where: list[int], xs: list[Tensor]) -> list[Any]:
+def _placed(args: list[Any], where: list[int], xs: list[Tensor], dtypes: list[np.dtype]) -> list[Any]:
+    """The block's arguments again, each float one in its own dtype (apply promoted them to one, exactly)."""
     args = list(args)
-    for i, x in zip(where, xs):
-        args[i] = x
+    for i, x, dtype in zip(where, xs, dtypes):
+        args[i] = x if x.dtype == dtype else x.astype(dtype)
     return args
 
 
