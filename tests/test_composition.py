@@ -73,6 +73,20 @@ def test_jvp_of_jvp() -> None:
     close(ours, theirs)
 
 
+def test_a_tangent_that_is_zero_where_it_is_taken_still_has_its_derivative() -> None:
+    """The derivative of x ** y's tangent in the exponent's tangent, at an exponent tangent of 0: a rule that
+    skipped the term by the tangent's value (rather than by whether the exponent has one) gave 0."""
+    x, y = np.array([1.5, 2.0]), np.array([0.5, 3.0])
+
+    def ours(ty: Tensor) -> Tensor:
+        return ad.jvp(lambda a, b: a ** b, (x, y), (np.ones(2), ty))[1].sum()
+
+    def theirs(ty: torch.Tensor) -> torch.Tensor:
+        return tf.jvp(lambda a, b: a ** b, (torch.tensor(x), torch.tensor(y)), (torch.ones(2, dtype=ty.dtype), ty))[1].sum()
+
+    close(ad.grad(ours)(np.zeros(2)), tf.grad(theirs)(torch.zeros(2, dtype=torch.float64)))
+
+
 def test_grad_of_hvp() -> None:
     ours = ad.grad(lambda x: ad.hvp(ours_f, x, V)[1].sum())(X)
 

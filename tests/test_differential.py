@@ -11,7 +11,10 @@ these must agree:
   loss's JVP (autodiff.jvp against torch.func.jvp);
 - the gradients by autograd.grad(create_graph=True), and Hessian-vector products by a second
   autograd.grad through them (double backward);
-- on small programs, autodiff.hvp and autodiff.hessian against torch.autograd.functional's.
+- on small programs, autodiff.hvp and autodiff.hessian against torch.autograd.functional's;
+- reverse mode as forward mode transposed (issue 21): every value as a function of every input,
+  linearized (f_jvp against torch.func.jvp) and transposed (linear_transpose(f_jvp) and autodiff.vjp,
+  each against torch.func.vjp).
 
 Issue 20's cases, drawn from the same programs:
 
@@ -141,6 +144,23 @@ for mode in ("rev", "fwd"):
     pairs |= {f"jacobian {mode}: {name}": (o, th) for name, o, th in zip(names, ours_jacobians, theirs_jacobians)}
 """
 
+LINEARIZE = """\
+f_ours = lambda *xs: tuple(ours(*xs).values())  # every value of the program, as a function of every input
+f_theirs = lambda *ts: tuple(theirs(*ts).values())
+names = list(ours(*map(Tensor, inputs)))
+values, f_jvp = ad.linearize(f_ours, *inputs)
+primals = tuple(map(torch.tensor, inputs))
+_, theirs_tangents = torch.func.jvp(f_theirs, primals, tuple(map(torch.tensor, tangents)))
+pairs = {f"linearize: f_jvp, {name}": (o, t) for name, o, t in zip(names, f_jvp(*tangents), theirs_tangents)}
+rng = np.random.default_rng(0)
+cts = tuple(np.round(rng.uniform(-1, 1, np.shape(v)), 2) for v in values)  # a cotangent for each value
+_, theirs_vjp_fn = torch.func.vjp(f_theirs, *primals)
+theirs_cts = theirs_vjp_fn(tuple(map(torch.tensor, cts)))
+transposed, vjp = ad.linear_transpose(f_jvp, *inputs)(*cts), ad.vjp(f_ours, *inputs)[1](cts)
+pairs |= {f"linear_transpose(f_jvp), x{i}": (o, t) for i, (o, t) in enumerate(zip(transposed, theirs_cts))}
+pairs |= {f"vjp, x{i}": (o, t) for i, (o, t) in enumerate(zip(vjp, theirs_cts))}
+"""
+
 
 def agree(program: Program, check: str) -> None:
     """Run the program and the check in both libraries; fail with a runnable script at the first difference."""
@@ -183,7 +203,7 @@ def _reproduce(script: str, what: str) -> str:
 @settings(max_examples=300)
 @given(program=programs())
 def test_random_programs_agree_with_torch(program: Program) -> None:
-    for check in (VALUES_AND_GRADIENTS, FORWARD_MODE, DOUBLE_BACKWARD):
+    for check in (VALUES_AND_GRADIENTS, FORWARD_MODE, DOUBLE_BACKWARD, LINEARIZE):
         agree(program, check)
 
 
@@ -193,7 +213,7 @@ def test_random_programs_agree_with_torch(program: Program) -> None:
 def test_every_op_in_random_programs(op: str, data: st.DataObject) -> None:
     """Each op at least in a few programs per run, whatever the random draws favour."""
     program = data.draw(programs(max_ops=6, require=op), label="program")
-    for check in (VALUES_AND_GRADIENTS, FORWARD_MODE, DOUBLE_BACKWARD):
+    for check in (VALUES_AND_GRADIENTS, FORWARD_MODE, DOUBLE_BACKWARD, LINEARIZE):
         agree(program, check)
 
 

@@ -95,6 +95,16 @@ def test_f_jvp_is_linear_and_the_adjoint_identity_holds(name: str) -> None:
     assert left == pytest.approx(right, rel=1e-12, abs=1e-12)
 
 
+def test_a_tangent_that_is_zero_at_the_trace_keeps_its_term() -> None:
+    """The trace runs on ones: here the exponent's tangent, y - y.mean(), is 0 there; f_jvp must still hold
+    the exponent's term for every other tangent (a rule branching on the tangent's value dropped it)."""
+    f = lambda x, y: x ** (y - y.mean())  # noqa: E731
+    x, y = np.array([1.5, 2.0, 0.7]), np.array([0.5, 3.0, -1.0])
+    tx, ty = RNG.standard_normal(3), RNG.standard_normal(3)
+    out, f_jvp = linearize(f, x, y)
+    np.testing.assert_allclose(f_jvp(tx, ty), ad.jvp(f, (x, y), (tx, ty))[1], rtol=1e-13)
+
+
 def test_no_backward_of_a_non_linear_op_runs_on_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
     f = COMPOSITIONS["layer"]
     x, w = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 3))

@@ -485,7 +485,8 @@ class Function:
     order puts exactly those back into the graph); a constant such as a mask goes on ctx as an attribute.
     backward returns one gradient per input, None where ctx.needs_input_grad is False. It may call NumPy
     and the package's ops: with create_graph, it runs on Tensors and records a graph of its own. An op may
-    define jvp(ctx, *tangents) -> tangent for forward mode; where J is symmetric, jvp = backward.
+    define jvp(ctx, *tangents) -> tangent for forward mode, a tangent zeros where its input has none (which,
+    ctx.has_tangent says); where J is symmetric, jvp = backward.
     """
 
     __slots__ = ("parents", "needs_input_grad", "saved_tensors", "saved_tags", "number", "out_shape",

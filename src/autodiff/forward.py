@@ -64,6 +64,7 @@ class _Level(Watcher):
         if jvp is None:
             raise NotImplementedError(f"{type(ctx).__name__} has no jvp, so forward mode cannot go through it")
         ts = [as_tensor(np.zeros(np.shape(_value(x)), out.dtype)) if t is None else t for x, t in zip(inputs, tangents)]
+        ctx.has_tangent = tuple(t is not None for t in tangents)  # as backward's needs_input_grad: which are zeros
         outer = watchers()[: watchers().index(self)]
         if out.requires_grad or outer or any(t.requires_grad for t in ts):  # the tangent is differentiated further
             with watching(outer), _saved_as_tensors(ctx, inputs, out):

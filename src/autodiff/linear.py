@@ -211,8 +211,6 @@ class _Recorder(Watcher):
         if all(v is None for v in traced):
             return  # a constant of the program, computed now
         cls = type(ctx)
-        if params.get("fn") is np.any:  # a rule asking whether a tangent may be nonzero (Pow's exponent):
-            return  # answered on the traced value, ones, so the program keeps the general case
         rule = LINEAR.get(cls)
         constants = [x.data if isinstance(x, Tensor) else x for x, v in zip(inputs, traced) if v is None]
         why = _not_linear(cls) if rule is None else rule(cls, [v is not None for v in traced], constants)

@@ -93,8 +93,12 @@ class Pow(Function):
 
     def jvp(ctx, tx: Array, ty: Array) -> Array:
         x, y, z = ctx.saved_tensors
-        # a constant exponent has tangent 0: skip its term, whose log x is nan for a negative base
-        return tx * _dpow_dx(x, y) + (ty * _dpow_dy(x, y, z) if ty.any() else 0)
+        has_x, has_y = ctx.has_tangent  # a constant's term is left out: its factor may be nan (log x at x < 0)
+        if not has_y:
+            return tx * _dpow_dx(x, y)
+        if not has_x:
+            return ty * _dpow_dy(x, y, z)
+        return tx * _dpow_dx(x, y) + ty * _dpow_dy(x, y, z)
 
 
 def _dpow_dx(x: Array, y: Array) -> Array:
