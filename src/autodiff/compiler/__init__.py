@@ -57,10 +57,11 @@ class Compiled:
 
     def __call__(self, *args: Any) -> Tensor:
         """f(*args).backward(), returning the loss (a Tensor without graph: backward has run)."""
-        _check_modes()
+        if watchers() or not is_grad_enabled():
+            _refuse_modes()
         with self.lock:
             made = self.traces.setdefault(key(args), [])
-            replay = next((r for r in made if r.signature.holds(args)), None)
+            replay = _holding(made, args)
             if replay is None:
                 loss, replay = _trace(self.f, args)
                 made[:] = [*made[1 - TRACES_PER_KEY:], replay]
@@ -80,7 +81,15 @@ class Compiled:
         return f"<autodiff.compile of {getattr(self.f, '__qualname__', self.f)!r}: {n} trace(s)>"
 
 
-def _check_modes() -> None:
+def _holding(made: list[Replay], args: tuple[Any, ...]) -> Replay | None:
+    """The trace whose signature these arguments and f's closed-over tensors still match, if any."""
+    for replay in made:
+        if replay.signature.holds(args):
+            return replay
+    return None
+
+
+def _refuse_modes() -> None:
     if any(isinstance(w, Tracer) for w in watchers()):
         raise refused("f calls a compiled function")
     if not is_grad_enabled() or watchers():

@@ -48,9 +48,10 @@ class Signature:
         self.made_for: tuple[Any, ...] = ()
 
     def now(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
-        tensors = tuple((t.data.shape, t.data.dtype, t.requires_grad) for t in self.tensors)
-        counts = tuple(int(np.count_nonzero(_array(args[i] if i is not None else m))) for i, m in self.masks)
-        return tensors + counts
+        tensors = [(t.data.shape, t.data.dtype, t.requires_grad) for t in self.tensors]
+        if self.masks:
+            tensors += [int(np.count_nonzero(_array(args[i] if i is not None else m))) for i, m in self.masks]
+        return tuple(tensors)
 
     def holds(self, args: tuple[Any, ...]) -> bool:
         return self.now(args) == self.made_for
