@@ -792,14 +792,18 @@ def _refit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, node: Function, x
 
 def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, x: Vertex) -> Any:
     """grad summed over the axes broadcasting added to shape or stretched in it (an array, even for ())."""
-    if broadcast_axes(grad.shape, shape) is None:
+    axes = broadcast_axes(grad.shape, shape)
+    if axes is None:
         raise _shape_error(node, x, grad.shape, shape)
-    return sum_to(grad, shape)
+    return sum_to(grad, shape, axes)
 
 
-def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
+def sum_to(grad: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None = None) -> Any:
     """grad summed down to shape over the axes broadcasting added or stretched: broadcasting's transpose."""
-    return np.add.reduce(grad, axis=broadcast_axes(grad.shape, shape), keepdims=True).reshape(shape)
+    summed = np.add.reduce(grad, axis=broadcast_axes(grad.shape, shape) if axes is None else axes)
+    if summed.shape != shape:
+        return summed.reshape(shape)
+    return np.asarray(summed) if isinstance(summed, np.generic) else summed  # not a view, which a .grad would copy
 
 
 def _shape_error(node: Function, x: Vertex, got: tuple[int, ...], shape: tuple[int, ...]) -> ValueError:

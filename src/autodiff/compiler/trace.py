@@ -235,8 +235,10 @@ class RecordingBackward(Backward):
         if shape != fitted.shape:
             axes = broadcast_axes(shape, fitted.shape)
             where = f"axis {axes[0]}" if len(axes) == 1 else f"axes {', '.join(map(str, axes))}"
-            steps.append((f"add_reduce({{}}, axis={axes}, keepdims=True).reshape({fitted.shape})",
-                          f"sum over the broadcast {where}"))
+            kept = tuple(n for a, n in enumerate(shape) if a not in axes)
+            summed = (f"asarray(add_reduce({{}}, axis={axes}))" if kept == fitted.shape  # as sum_to: no view
+                      else f"add_reduce({{}}, axis={axes}).reshape({fitted.shape})")
+            steps.append((summed, f"sum over the broadcast {where}"))
         if dtype != fitted.dtype:
             steps.append((f"{{}}.astype({self.code.literal(fitted.dtype, str)})", f"cast to the input's {fitted.dtype}"))
         return steps
