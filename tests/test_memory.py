@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import tracemalloc
 import weakref
+from typing import Callable
 
 import numpy as np
 import pytest
 
+import autodiff
 import autodiff.functional as F
-from autodiff import Tensor, nn, optim, viz
+from autodiff import Function, Tensor, nn, optim, viz
 
 
 
@@ -77,18 +79,49 @@ def test_a_node_keeps_no_reference_to_its_output(no_gc: None) -> None:
 
 
 def test_zero_grad_keeps_the_old_array_until_backward_computes_the_next(no_gc: None) -> None:
-    """The block of a .grad set to None is freed just before its successor is computed, so NumPy takes
-    the same block again (freed at the start of a step, it let glibc trim the heap: page faults)."""
-    w = Tensor(np.ones(3), requires_grad=True)
+    """The block of a .grad set to None is freed just before the node that computes its successor runs, so
+    NumPy takes the same block again (freed at the start of a step, it let glibc trim the heap; freed when
+    backward starts, the backward's temporaries took it: page faults either way). A leaf that backward does
+    not reach has its array freed when backward ends."""
+    w, elsewhere = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(2), requires_grad=True)
     (w * w).sum().backward()
-    old = weakref.ref(w.grad)
-    w.grad = None
+    (elsewhere * 2).sum().backward()
+    old, other = weakref.ref(w.grad), weakref.ref(elsewhere.grad)
+    w.grad = elsewhere.grad = None
     assert w.grad is None and old() is not None
-    loss = (w * 3).sum()
+    Probe.seen = []
+    loss = Probe.apply(w * 3, seen=lambda: old() is not None).sum()
     assert old() is not None  # the forward pass does not free it ...
     loss.backward()
-    assert old() is None  # ... the backward that computes w's next gradient does
+    assert Probe.seen == [True]  # ... nor backward before it reaches the node that computes w's gradient
+    assert old() is None and other() is None  # ... which does; and backward's end frees the one it did not reach
     np.testing.assert_array_equal(w.grad, [3.0, 3.0, 3.0])
+
+
+def test_a_compiled_step_frees_zero_grads_arrays_as_eager_does(no_gc: None) -> None:
+    w, old, Probe.seen = Tensor(np.ones(3), requires_grad=True), lambda: None, []
+    step = autodiff.compile(lambda x: Probe.apply(w * x, seen=lambda: old() is not None).sum())
+    step(np.ones(3))  # the trace
+    for _ in range(2):  # the replays
+        old = weakref.ref(w.grad)
+        w.grad = None
+        step(np.full(3, 2.0))
+        assert Probe.seen[-1] and old() is None
+    np.testing.assert_array_equal(w.grad, [2.0, 2.0, 2.0])
+
+
+class Probe(Function):
+    """z = x, noting in backward what seen() says then (whether an old .grad array still lives)."""
+
+    seen: list[bool] = []
+
+    def forward(ctx, x: np.ndarray, seen: Callable[[], bool]) -> np.ndarray:
+        ctx.seen = seen
+        return x + 0
+
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        Probe.seen.append(ctx.seen())
+        return grad
 
 
 OPTIMIZERS = {  # every option: each keeps its buffers from the first step on

@@ -38,11 +38,12 @@ OUTPUT = -1  # the tag of a saved array that is the op's output (an input's tag 
 # its NumPy protocols (autodiff/__init__.py imports both right after this module).
 OPS = SimpleNamespace()
 
-# The arrays of .grad set to None (zero_grad), freed when the next backward starts rather than at once: freed
-# before the forward pass, they left the top of the heap free, glibc gave it back to the OS, and every training
-# step faulted it in again. Freed after the forward pass, their blocks sit under its activations and NumPy
-# takes them again for the new gradients.
-_released: list[np.ndarray] = []
+# The arrays of .grad set to None (zero_grad), by leaf, each freed in the next backward just before the node that
+# computes its successor runs, rather than at once: freed before the forward pass, they left the top of the heap
+# free, glibc gave it back to the OS, and every training step faulted it in again. Freed just in time, a block is
+# taken again by the gradient that replaces it; freed earlier (at backward's start), the backward's temporaries
+# split it and a layer written as x @ W + b faulted ~3 MB a step in again.
+_released: dict[int, np.ndarray] = {}
 _tick = itertools.count(0, -1).__next__  # the clock: nodes and in-place updates count down, the newest smallest
 
 
@@ -106,7 +107,7 @@ class Tensor:
     @grad.setter
     def grad(self, value: np.ndarray | None) -> None:
         if value is None and self._grad is not None:
-            _released.append(self._grad)  # freed when the next backward starts (see _released)
+            _released[id(self)] = self._grad  # freed in the next backward, just in time (see _released)
         self._grad = value
 
     @property
@@ -137,7 +138,6 @@ class Tensor:
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's .grad (seeded with 1 for a scalar)."""
-        free_released_grads()
         accumulate_grads(Backward(retain_graph).run([self], [grad]))
 
     def retain_grad(self) -> None:
@@ -709,6 +709,8 @@ class Backward:
         """node's backward applied to its complete gradient: one gradient per input."""
         if node.saved_tensors is None:
             raise _freed(node)
+        if _released:
+            free_released_grads(*node.parents)
         for hook in node.hooks:
             hook(node, grad)
         grads = type(node).backward(node, grad)
@@ -827,16 +829,21 @@ def _check_unchanged(node: Function, leaf: Tensor) -> None:
                            "the loss again")
 
 
-def free_released_grads() -> None:
-    """Free the arrays of every .grad set to None since the last backward (see _released)."""
-    _released.clear()
+def free_released_grads(*leaves: Any) -> None:
+    """Free the arrays of these leaves' .grad set to None (see _released); of every leaf's, given none."""
+    if not leaves:
+        _released.clear()
+    for leaf in leaves:
+        _released.pop(id(leaf), None)
 
 
 _grad_lock = threading.Lock()  # two threads adding into one .grad, as PyTorch's AccumulateGrad
 
 
 def accumulate_grads(sums: dict[Vertex, Any]) -> None:
-    """Add each leaf's gradient to its .grad, as an array that no other .grad or tensor shares."""
+    """Add each leaf's gradient to its .grad, as an array that no other .grad or tensor shares. Backward is over,
+    so the arrays zero_grad released from leaves it did not reach are freed first."""
+    free_released_grads()
     kept: set[int] = set()
     with _grad_lock:
         for leaf, grad in sums.items():

@@ -162,8 +162,6 @@ class Tracer(Watcher):
     def backward_of(self, loss: Tensor) -> None:
         """loss.backward(), as eager runs it, recorded."""
         self.phase = "backward"
-        self.code.line("free_released_grads()", "zero_grad's old arrays, freed here as eager frees them")
-        free_released_grads()
         self.sweep = RecordingBackward(self)
         sums = self.sweep.run([loss], [None])
         self.sweep.flush()
@@ -212,6 +210,11 @@ class RecordingBackward(Backward):
         self.flush()
         if node.hooks:
             raise RuntimeError("autodiff.compile: f calls retain_grad(); a replay runs no hooks")
+        leaves = [p for p in node.parents if isinstance(p, Tensor)]
+        if leaves:
+            self.code.line(f"free_released_grads({', '.join(map(self.tracer.leaf, leaves))})",
+                           "zero_grad's old arrays, freed just before their successors")
+            free_released_grads(*leaves)
         raw = type(node).backward(node, grad)  # as Backward.vjp does; a trace's nodes are never freed twice
         grads = per_input(node, raw)
         self.turn = _Turn(node, grads, type(raw) is tuple)
