@@ -60,7 +60,7 @@ def test_goals_and_environment_are_recorded(quick_run: tuple[dict, str, str]) ->
     result, markdown, stdout = quick_run
     goals = result["goals"]
     assert {(g["issue"], g["lib"], g["workload"]) for g in goals} == {
-        (14, "autodiff", "A f64"), (14, "autodiff", "A f32"),
+        *((14, lib, w) for lib in OURS for w in ("A f64", "A f32")),  # page faults, however autodiff runs
         (18, "autodiff", "B"), (18, "autodiff", "B scalars"), (18, "autodiff", "S"),
         (19, "autodiff.compile", "B"), (19, "autodiff.compile", "B scalars"),
         *((19, lib, w) for lib in OURS[2:] for w in ("A f64", "A f32", "D"))}
