@@ -446,6 +446,8 @@ CHEATS = [
      "calls the package's ScatterAdd.apply: that is the answer"),
     ("03g-jvp", "        return tx / y - x * ty / (y * y)  # the quotient rule\n", "        from autodiff import ops\n"
      "        return ops.Div.jvp(ctx, tx, ty)\n", "calls the package's Div.jvp"),
+    ("03g-jvp", "        (x,), z = ctx.saved_tensors, ctx.z\n", "        from autodiff import ops\n"
+     "        return ops.LogSumExp.jvp(ctx, tx)\n", "calls the package's LogSumExp.jvp"),
     ("04-toposort", None, "from autodiff.testing.graphs import order\n\n\ndef toposort(root):\n    return order(root)\n",
      "toposort calls the checker's order: that is the answer"),
     ("04b-backward", "    grads = {root.grad_fn: np.ones_like(root.data) if grad is None else grad}",
@@ -793,11 +795,25 @@ def test_the_statements_say_what_the_walkthrough_missed() -> None:
     assert "solve H d = g" not in text["07b-newton"] and r"\text{the step } d \text{ solves } H d = -g" in text["07b-newton"]
     assert "ctx.save_for_backward(x)" in text["07-logcosh"] and "ctx.saved_tensors" in text["07-logcosh"]
     assert "**returns a tuple** `(gx, gy)`" in text["03b-div"]
+    assert "Each returns one array" in text["02-exp-log"] and "so no tuple" in text["02-exp-log"]
+    assert "f(Tensor(x.data + h * v))" in text["05-dot-product-test"] and "leaving `x.data` as it is" in text["05-dot-product-test"]
     assert "**returns a list**" in text["04-toposort"]
     assert "a 1-d $x$ is out of scope" in text["03c-linear"]
     for stem in ("03a-unbroadcast", "03b-div", "03c-linear", "03d-cross-entropy", "03e-max", "03f-embedding",
                  "07-logcosh", "07b-newton"):
         assert "notebooks/" not in text[stem], f"{stem} points at a deck's notebook, which prints ops' answers"
+
+
+def test_a_case_names_its_constant_inputs_apart_from_their_shapes() -> None:
+    """After a shape, "(a constant)" read as that shape's note, for either input (walkthrough 3, 03b's wording)."""
+    import numpy as np
+
+    from autodiff.testing.opcheck import Case
+
+    ones = np.ones((2, 3))
+    assert str(Case([ones, ones], (True, False))) == "inputs of shape (2, 3), (2, 3); input 1 is a constant"
+    assert str(Case([ones, ones, ones], (False, True, False))) == ("inputs of shape (2, 3), (2, 3), (2, 3); "
+                                                                  "inputs 0, 2 are constants")
 
 
 def test_an_unknown_exercise_lists_the_known_ones() -> None:

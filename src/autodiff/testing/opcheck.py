@@ -37,9 +37,12 @@ class Case:
                 for a, need in zip(self.arrays, self.needs)]
 
     def __str__(self) -> str:
-        shapes = ", ".join(f"{a.shape}" + ("" if need else " (a constant)") for a, need in zip(self.arrays, self.needs))
+        shapes = ", ".join(str(a.shape) for a in self.arrays)
         params = "".join(f", {k}={_show(v)}" for k, v in self.params.items())
-        return f"inputs of shape {shapes}{params}{' ' + self.label if self.label else ''}"
+        consts = [str(i) for i, need in enumerate(self.needs) if not need]  # named apart: after a shape, it read as its
+        const = ("" if not consts else f"; input {consts[0]} is a constant" if len(consts) == 1
+                 else f"; inputs {', '.join(consts)} are constants")
+        return f"inputs of shape {shapes}{params}{const}{' ' + self.label if self.label else ''}"
 
 
 def _show(v: Any) -> str:
