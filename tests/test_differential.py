@@ -11,7 +11,9 @@ these must agree:
   loss's JVP (autodiff.jvp against torch.func.jvp);
 - the gradients by autograd.grad(create_graph=True), and Hessian-vector products by a second
   autograd.grad through them (double backward);
-- on small programs, autodiff.hvp and autodiff.hessian against torch.autograd.functional's;
+- on small programs, autodiff.hvp and autodiff.hessian against torch.autograd.functional's; and
+  transforms composed (jvp∘jvp, grad∘jvp, grad∘hvp, jacobian∘jacobian in both orders) against torch's
+  Hessian and triple backward, with constants made by detach(), .data and .numpy() (issue 18);
 - reverse mode as forward mode transposed (issue 21): every value as a function of every input,
   linearized (f_jvp against torch.func.jvp) and transposed (linear_transpose(f_jvp) and autodiff.vjp,
   each against torch.func.vjp).
@@ -142,6 +144,45 @@ def jacobians(f, x, mode):
 for mode in ("rev", "fwd"):
     ours_jacobians, theirs_jacobians = ad.jacobian(f_ours, x, mode=mode), jacobians(f_theirs, x, mode)
     pairs |= {f"jacobian {mode}: {name}": (o, th) for name, o, th in zip(names, ours_jacobians, theirs_jacobians)}
+"""
+
+COMPOSITIONS = """\
+rest_ours, rest_theirs = [Tensor(a) for a in inputs[1:]], [torch.tensor(a) for a in inputs[1:]]
+f_ours = lambda x: ours(x, *rest_ours)["loss"]  # the loss as a function of x0, the other inputs held
+f_theirs = lambda x: theirs(x, *rest_theirs)["loss"]
+x, u, v = inputs[0], tangents[0], directions[0]
+xt, ut, vt = torch.tensor(x), torch.tensor(u), torch.tensor(v)
+# torch's references by torch.autograd: torch.func's own compositions give nan (pow at 0) or raise (abs)
+hessian = torch.autograd.functional.hessian(f_theirs, xt)
+H = hessian.reshape(xt.numel(), xt.numel())
+Hu = (H @ ut.reshape(-1)).reshape(xt.shape)
+
+
+def grad_of_hvp_theirs():  # d/dx <H(x) v, u>, by triple backward
+    x_ = xt.clone().requires_grad_()
+    (g,) = torch.autograd.grad(f_theirs(x_), x_, create_graph=True)
+    hv = torch.autograd.grad((g * vt).sum(), x_, create_graph=True, allow_unused=True)[0] if g.requires_grad else None
+    if hv is None or not hv.requires_grad:
+        return torch.zeros_like(xt)
+    got = torch.autograd.grad((hv * ut).sum(), x_, allow_unused=True)[0]
+    return torch.zeros_like(xt) if got is None else got
+
+
+third = grad_of_hvp_theirs()
+d_ours = lambda x: ad.jvp(f_ours, (x,), (u,))[1]  # x -> <grad f(x), u>, by forward mode
+pairs = {"jvp(jvp(f))": (ad.jvp(d_ours, (x,), (v,))[1], (Hu * vt).sum())}
+pairs["grad(jvp(f))"] = (ad.grad(d_ours)(x), Hu)
+hv_ours = lambda x: (ad.hvp(f_ours, x, v)[1] * u).sum()  # <H(x) v, u>
+pairs["grad(hvp(f))"] = (ad.grad(hv_ours)(x), third)
+pairs["jacobian(jacobian(f, fwd), rev)"] = (ad.jacobian(lambda x: ad.jacobian(f_ours, x, mode="fwd"), x), hessian)
+pairs["jacobian(jacobian(f), fwd)"] = (ad.jacobian(lambda x: ad.jacobian(f_ours, x), x, mode="fwd"), hessian)
+# Detached constants stay constants at every order: f(x) times f at x detached, its .data, its .numpy()
+held = f_theirs(xt)
+for how, const in [("detach()", lambda x: x.detach()), (".data", lambda x: Tensor(x.data)),
+                   (".numpy()", lambda x: Tensor(x.numpy()))]:
+    g_ours = lambda x: f_ours(x) * f_ours(const(x))
+    pairs[f"hessian of f(x) * f(x.{how})"] = (ad.hessian(g_ours)(x), held * hessian)
+    pairs[f"grad of hvp of f(x) * f(x.{how})"] = (ad.grad(lambda x: (ad.hvp(g_ours, x, v)[1] * u).sum())(x), held * third)
 """
 
 LINEARIZE = """\
@@ -304,6 +345,15 @@ def test_checkpoint_recomputes_each_argument_in_its_own_dtype() -> None:
     for o, t in zip(ours, theirs):
         assert o.grad.dtype == t.grad.numpy().dtype
         np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-12 if o.dtype == np.float64 else 1e-6)
+
+
+@settings(max_examples=100)
+@given(program=programs(min_ops=2, max_ops=6, sides=SMALL_SIDES))
+def test_compositions_of_transforms_and_detached_constants_agree_with_torch(program: Program) -> None:
+    """Issue 18: forward mode composes as JAX's does. jvp of jvp, grad of jvp, grad of hvp and a Jacobian of a
+    Jacobian in either order equal torch's second and third derivatives (Hessian, triple backward); constants
+    made by detach(), .data and .numpy() stay constants at second and third order."""
+    agree(program, COMPOSITIONS)
 
 
 @settings(max_examples=100)
