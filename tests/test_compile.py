@@ -369,17 +369,6 @@ def test_accumulation_into_an_existing_grad_matches_eager() -> None:
     assert same(w.grad, [16.0, 28.0])
 
 
-def test_zero_grad_arrays_are_freed_where_eager_frees_them() -> None:
-    w = leaf(np.ones(3))
-    fast = autodiff.compile(lambda x: (w * x).sum())
-    fast(np.ones(3))
-    old = weakref.ref(w.grad)
-    w.grad = None
-    assert old() is not None
-    fast(np.ones(3))
-    assert old() is None and same(w.grad, np.ones(3))
-
-
 def test_grads_are_owned_arrays_when_backward_gives_a_view_or_one_array_twice() -> None:
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     fast = autodiff.compile(lambda x: (a + b).sum() + x.sum())  # Sum's backward: a broadcast view; Add's: the same one twice

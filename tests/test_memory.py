@@ -78,12 +78,23 @@ def test_a_node_keeps_no_reference_to_its_output(no_gc: None) -> None:
     assert ref() is None and node.out_shape == (2,)
 
 
+BIG = 100_000  # 800 KB: an array large enough for glibc to give back to the OS (a small one is freed at once)
+
+
+def test_a_small_grad_set_to_none_is_freed_at_once(no_gc: None) -> None:
+    w = Tensor(np.ones(3), requires_grad=True)
+    (w * w).sum().backward()
+    old = weakref.ref(w.grad)
+    w.grad = None
+    assert old() is None
+
+
 def test_zero_grad_keeps_the_old_array_until_backward_computes_the_next(no_gc: None) -> None:
     """The block of a .grad set to None is freed just before the node that computes its successor runs, so
     NumPy takes the same block again (freed at the start of a step, it let glibc trim the heap; freed when
     backward starts, the backward's temporaries took it: page faults either way). A leaf that backward does
     not reach has its array freed when backward ends."""
-    w, elsewhere = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(2), requires_grad=True)
+    w, elsewhere = Tensor(np.ones(BIG), requires_grad=True), Tensor(np.ones(BIG), requires_grad=True)
     (w * w).sum().backward()
     (elsewhere * 2).sum().backward()
     old, other = weakref.ref(w.grad), weakref.ref(elsewhere.grad)
@@ -95,19 +106,19 @@ def test_zero_grad_keeps_the_old_array_until_backward_computes_the_next(no_gc: N
     loss.backward()
     assert Probe.seen == [True]  # ... nor backward before it reaches the node that computes w's gradient
     assert old() is None and other() is None  # ... which does; and backward's end frees the one it did not reach
-    np.testing.assert_array_equal(w.grad, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(w.grad, np.full(BIG, 3.0))
 
 
 def test_a_compiled_step_frees_zero_grads_arrays_as_eager_does(no_gc: None) -> None:
-    w, old, Probe.seen = Tensor(np.ones(3), requires_grad=True), lambda: None, []
+    w, old, Probe.seen = Tensor(np.ones(BIG), requires_grad=True), lambda: None, []
     step = autodiff.compile(lambda x: Probe.apply(w * x, seen=lambda: old() is not None).sum())
-    step(np.ones(3))  # the trace
+    step(np.ones(BIG))  # the trace
     for _ in range(2):  # the replays
         old = weakref.ref(w.grad)
         w.grad = None
-        step(np.full(3, 2.0))
+        step(np.full(BIG, 2.0))
         assert Probe.seen[-1] and old() is None
-    np.testing.assert_array_equal(w.grad, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(w.grad, np.full(BIG, 2.0))
 
 
 class Probe(Function):

@@ -42,8 +42,10 @@ OPS = SimpleNamespace()
 # computes its successor runs, rather than at once: freed before the forward pass, they left the top of the heap
 # free, glibc gave it back to the OS, and every training step faulted it in again. Freed just in time, a block is
 # taken again by the gradient that replaces it; freed earlier (at backward's start), the backward's temporaries
-# split it and a layer written as x @ W + b faulted ~3 MB a step in again.
+# split it and a layer written as x @ W + b faulted ~3 MB a step in again. Only large arrays wait: glibc serves
+# small ones from its bins, which it never hands back, and a pending array costs every node of a backward a check.
 _released: dict[int, np.ndarray] = {}
+_RELEASED_NBYTES = 64 * 1024  # half glibc's smallest threshold for mmap and trimming (128 KiB)
 _tick = itertools.count(0, -1).__next__  # the clock: nodes and in-place updates count down, the newest smallest
 
 
@@ -106,7 +108,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: np.ndarray | None) -> None:
-        if value is None and self._grad is not None:
+        if value is None and self._grad is not None and self._grad.nbytes >= _RELEASED_NBYTES:
             _released[id(self)] = self._grad  # freed in the next backward, just in time (see _released)
         self._grad = value
 
@@ -709,8 +711,9 @@ class Backward:
         """node's backward applied to its complete gradient: one gradient per input."""
         if node.saved_tensors is None:
             raise _freed(node)
-        if _released:
-            free_released_grads(*node.parents)
+        if _released:  # zero_grad's arrays, freed just before the gradients that replace them are computed
+            for parent in node.parents:
+                _released.pop(id(parent), None)
         for hook in node.hooks:
             hook(node, grad)
         grads = type(node).backward(node, grad)
