@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import notebooks  # noqa: E402
 import snippets  # noqa: E402
-from deck import NOTEBOOKS, ROOT, decks, front_matter, image_refs, is_note, slides  # noqa: E402
+from deck import NOTEBOOKS, ROOT, decks, fences, front_matter, image_refs, is_note, slides  # noqa: E402
 
 DECKS = decks()
 FRONT_MATTER = {
@@ -124,6 +124,13 @@ def test_capitalised_python_fence_is_rejected(tmp_path: Path) -> None:
     deck = write_deck(tmp_path, "```Python\nx = 1\n```\n")
     with pytest.raises(ValueError, match="09-demo.md:5: write ```python"):
         notebooks.expected_outputs(deck, deck.read_text())
+
+
+def test_a_tilde_fence_is_rejected(tmp_path: Path) -> None:
+    """Marp and jupytext read ~~~ as a fence; the deck parser reads ``` only, so such code would go unchecked."""
+    deck = write_deck(tmp_path, "~~~python\nx = 1\n~~~\n")
+    with pytest.raises(ValueError, match="09-demo.md:5: a ~~~ fence"):
+        fences(deck)
 
 
 def test_quoted_output_needs_its_text_fence(tmp_path: Path) -> None:

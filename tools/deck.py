@@ -28,12 +28,17 @@ _ATTR = re.compile(r'(\w[\w-]*)=("(?:[^"\\]|\\.)*"|\[[^\]]*\])')
 # Fences jupytext would turn into `%%magic` cells (nbval would run them): only these may be code.
 RUNNABLE = {"python"}
 INERT = {"text", "console", "output", ""}
-# Marp's directives: a comment made only of these is a directive, any other comment is a note.
-DIRECTIVES = {
+# Marp's directives: a comment made only of these is a directive, any other comment is a note. The global
+# ones act on the whole deck wherever they are written; the local ones on their slide (and those after it).
+GLOBAL_DIRECTIVES = {
     "theme", "style", "headingDivider", "size", "math", "title", "author", "description", "image",
-    "keywords", "url", "marp", "lang", "paginate", "header", "footer", "class", "backgroundColor",
-    "backgroundImage", "backgroundPosition", "backgroundRepeat", "backgroundSize", "color", "transition",
+    "keywords", "url", "marp", "lang",
 }
+LOCAL_DIRECTIVES = {
+    "paginate", "header", "footer", "class", "backgroundColor", "backgroundImage", "backgroundPosition",
+    "backgroundRepeat", "backgroundSize", "color", "transition",
+}
+DIRECTIVES = GLOBAL_DIRECTIVES | LOCAL_DIRECTIVES
 # The token in a slide's local class directive (`<!-- _class: invert notebook-only -->`) that keeps
 # the slide in its deck and notebook but out of the presented talk.
 NOTEBOOK_ONLY = "notebook-only"
@@ -94,6 +99,8 @@ def fences(deck: Path, text: str | None = None) -> list[Fence]:
     while i < len(lines):
         m = _OPEN.match(lines[i])
         if not m:
+            if lines[i].lstrip().startswith("~~~"):  # live for Marp and jupytext, so it would go unchecked here
+                raise ValueError(f"{show(deck)}:{i + 1}: a ~~~ fence; write code in ``` fences, which the checks read")
             i += 1
             continue
         ticks, info = m.group(1), m.group(2).strip()

@@ -23,17 +23,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from deck import (  # noqa: E402
-    NOTEBOOK_ONLY, ROOT, SLIDES, Slide, decks, front_matter, front_matter_lines, map_image_refs, show, slides,
+    GLOBAL_DIRECTIVES, NOTEBOOK_ONLY, ROOT, SLIDES, Slide, decks, front_matter, front_matter_lines, map_image_refs,
+    show, slides,
 )
 
 TITLE = "Demystifying Automatic Differentiation — Linear Algebra Under the Hood"
 TALK = ROOT / "build" / "talk.md"
 # A section's own front-matter keys that are slide directives: each section keeps its own.
 CARRIED = ("header", "footer")
-# Marp's global directives act on the whole deck wherever they are written: in the talk they would
-# change every section, so a deck sets them only in its front matter.
-GLOBAL = {"theme", "style", "headingDivider", "size", "math", "title", "author", "description", "image",
-          "keywords", "url", "marp", "lang"}
 _UNSCOPED_STYLE = re.compile(r"<style(?![^>]*\bscoped\b)[^>]*>")
 
 
@@ -52,7 +49,7 @@ class Presented:
 def check(slide: Slide) -> None:
     """Refuse what would leak out of a section into the rest of the talk, naming the slide."""
     found = slide.directives
-    leaking = sorted(k for k in found if k in GLOBAL)
+    leaking = sorted(k for k in found if k in GLOBAL_DIRECTIVES)  # in the talk they would change every section
     if leaking:
         raise ValueError(f"{slide.where}: the global directive {', '.join(leaking)} changes every slide of "
                          "the talk; set it in the front matter (every deck has the same)")
