@@ -29,8 +29,10 @@ import numpy as np
 
 from .promote import result_dtype
 
+Array = np.ndarray  # what forward gets and returns; backward gets it too, but Tensors under create_graph
 Axis = int | tuple[int, ...] | None
-Fn = TypeVar("Fn", bound=Callable[..., Any])
+Grads = tuple[Array | None, ...]  # a backward's result: one gradient per input, None where none is needed
+Decorated = TypeVar("Decorated", bound=Callable[..., Any])
 OUTPUT = -1  # the tag of a saved array that is the op's output (an input's tag is its index)
 
 # Tensor's methods make ops and the ops make Tensors: autodiff.ops imports this module, so this module cannot
@@ -431,7 +433,7 @@ class set_grad_enabled:
     def __exit__(self, *exc: object) -> None:
         _state.grad_enabled = self.prev.pop()
 
-    def __call__(self, fn: Fn) -> Fn:
+    def __call__(self, fn: Decorated) -> Decorated:
         @wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with set_grad_enabled(self.mode):  # a fresh context per call: recursion restores each level
@@ -674,7 +676,7 @@ def _op_error(err: Exception, cls: type[Function], arrays: list[Any], params: di
 
 # Backward: the sweep ------------------------------------------------------------------------------
 
-Vertex = Any  # a node (Function) or a leaf (Tensor): what a gradient is summed for
+Vertex = Function | Tensor  # a node or a leaf: what a gradient is summed for
 
 
 class Backward:

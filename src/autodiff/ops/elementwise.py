@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import Function
-
-Array = np.ndarray
-Grads = tuple[Array | None, ...]
+from ..core import Array, Function, Grads
 
 
 # Binary arithmetic ---------------------------------------------------------------------------

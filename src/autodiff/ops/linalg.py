@@ -6,10 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Function, Tensor, as_tensor
-
-Array = np.ndarray
-Grads = tuple[Array | None, ...]
+from ..core import Array, Function, Grads, Tensor, as_tensor
 
 
 class MatMul(Function):

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import Function
-
-Array = np.ndarray
-Axis = int | tuple[int, ...] | None
+from ..core import Array, Axis, Function
 
 
 def _shift(x: Array, axis: Axis) -> Array:

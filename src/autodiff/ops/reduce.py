@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import Function
-
-Array = np.ndarray
-Axis = int | tuple[int, ...] | None
+from ..core import Array, Axis, Function
 
 
 def _expand(grad: Array, ctx: Function) -> Array:

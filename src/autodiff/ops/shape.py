@@ -6,9 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Function, Tensor
-
-Array = np.ndarray
+from ..core import Array, Function, Tensor
 
 
 class Reshape(Function):
