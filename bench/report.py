@@ -1,7 +1,7 @@
 """The benchmark's record as text: its full table, the goals of issues 14, 18 and 19, and the README's summary.
 
-bench/bench.py measures and calls these; tools/bench_table.py writes the summary into README.md
-from bench/results.json (and its test checks it), so the README cannot drift from the results.
+bench/bench.py calls these with what bench/measure.py measured; tools/bench_table.py writes the summary
+into README.md from bench/results.json (and its test checks it), so the README cannot drift from the results.
 """
 
 from __future__ import annotations
