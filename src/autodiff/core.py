@@ -714,8 +714,7 @@ class Backward:
         if node.saved_tensors is None:
             raise _freed(node)
         if _released:  # zero_grad's arrays, freed just before the gradients that replace them are computed
-            for parent in node.parents:
-                _released.pop(id(parent), None)
+            free_released_grads(*node.parents)
         for hook in node.hooks:
             hook(node, grad)
         grads = type(node).backward(node, grad)
